@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vtimer-cache: declarations shared by the module's own files and the
+ * per-series mirrored copies of arch/arm64/kvm/arch_timer.c.
+ */
+#ifndef VTC_H
+#define VTC_H
+
+#include <linux/livepatch.h>
+#include <linux/percpu.h>
+#include <linux/types.h>
+
+#include "vtc_cache.h"
+
+struct kvm_vcpu;
+struct arch_timer_context;
+
+/* klp shadow variable id of the per-vcpu state: "vtc" + 1 */
+#define VTC_SHADOW_ID		0x76746301UL
+
+/* klp_state id: the cache and counters, handed over on atomic replace */
+#define VTC_STATE_ID		0x76746302UL
+#define VTC_STATE_VERSION	1
+
+/* Why the knowledge of a hardware bit was thrown away. */
+enum vtc_inval {
+	VTC_INV_HOST_ACK,	/* the host took the timer PPI */
+	VTC_INV_FOREIGN,	/* someone else wrote "active" */
+	VTC_INV_LEVEL,		/* the timer's interrupt level changed */
+	VTC_INV_HOTPLUG,	/* a CPU went offline or came online */
+	VTC_INV_CPU_PM,		/* a CPU left a low-power state */
+	VTC_INV_TRANSITION,	/* the patch started or stopped being trusted */
+	VTC_INV_WRITE_ERROR,	/* irq_set_irqchip_state() failed */
+	VTC_INV_NR,
+};
+
+extern const char *const vtc_inval_names[VTC_INV_NR];
+
+/* Per-CPU counters; each is only written by its own CPU. */
+struct vtc_stats_cpu {
+	u64 loads;				/* kvm_timer_vcpu_load() calls */
+	u64 issued[VTC_NR_TIMERS];		/* cached path wrote */
+	u64 skipped[VTC_NR_TIMERS];		/* cached path skipped */
+	u64 probe_writes[VTC_NR_TIMERS][2];	/* every write seen, by value */
+	u64 foreign_writes[VTC_NR_TIMERS][2];	/* writes not by the cache */
+	u64 inval[VTC_INV_NR];
+	u64 shadow_alloc_failed;
+};
+
+/* Per-vcpu state, a klp shadow variable of struct kvm_vcpu. */
+struct vtc_vcpu {
+	struct list_head node;		/* on vtc_vcpu_list */
+	struct kvm_vcpu *vcpu;
+	pid_t pid;			/* the VM's userspace pid */
+	int vcpu_id;
+	s8 state[VTC_NR_TIMERS];	/* last programmed: 0, 1; -1 never */
+	s16 cpu[VTC_NR_TIMERS];		/* where it was programmed */
+	s8 level[4];			/* last timer level, by timer_id */
+	u64 issued;
+	u64 skipped;
+};
+
+DECLARE_PER_CPU(struct vtc_stats_cpu, vtc_stats);
+DECLARE_PER_CPU(struct vtc_cache_cpu, vtc_hw);
+DECLARE_PER_CPU(int, vtc_in_write);
+extern struct vtc_cache_global vtc_cache;
+extern unsigned int vtc_host_irq[VTC_NR_TIMERS];
+
+/* Non-exported kernel symbols, looked up once at load time. */
+struct vtc_sym {
+	const char *name;
+	void *addr;		/* where to store the address */
+};
+
+int vtc_syms_resolve(const struct vtc_sym *syms, int n);
+unsigned long vtc_sym_size(const char *name);
+
+/* Provided by the per-series mirror (src/kernel-X.Y/). */
+extern const char vtc_mirror_release[];
+extern const char vtc_mirror_source[];
+extern struct klp_func vtc_mirror_funcs[];
+extern const int vtc_mirror_nr_funcs;
+int vtc_mirror_init(void);
+
+/* Called from the mirrored functions. */
+int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active);
+void vtc_host_ack(unsigned int irq);
+void vtc_timer_level(struct kvm_vcpu *vcpu, struct arch_timer_context *ctx,
+		     bool level);
+
+/* vtc_core.c */
+int vtc_timer_index(unsigned int irq);
+void vtc_invalidate_all(enum vtc_inval why);
+void vtc_invalidate_this_cpu(enum vtc_inval why);
+void vtc_vcpu_free(struct kvm_vcpu *vcpu);
+void vtc_vcpu_free_all(void);
+int vtc_vcpu_count(void);
+struct seq_file;
+void vtc_vcpu_show(struct seq_file *m);
+void vtc_vcpu_reset_counts(void);
+
+/* vtc_probe.c */
+int vtc_probes_init(void);
+void vtc_probes_exit(void);
+
+/* vtc_stats.c */
+int vtc_debugfs_init(void);
+void vtc_debugfs_exit(void);
+void vtc_stats_reset(void);
+
+/* vtc_main.c */
+enum vtc_patch_state {
+	VTC_PATCH_DISABLED,
+	VTC_PATCH_ENABLING,
+	VTC_PATCH_ENABLED,
+	VTC_PATCH_DISABLING,
+};
+
+extern int vtc_patch_state;
+const char *vtc_patch_state_name(void);
+int vtc_patch_enable(void);
+
+/* Stable hooks for bpftrace/kprobes (scripts/): never inlined. */
+noinline void vtc_hook_skip(int cpu, int timer, int vcpu_id);
+noinline void vtc_hook_issue(int cpu, int timer, int vcpu_id, int active);
+noinline void vtc_hook_invalidate(int cpu, int reason);
+
+#endif /* VTC_H */

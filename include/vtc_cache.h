@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vtimer-cache: the cache decision, shared by the module and the userspace
+ * model test (tests/unit). It is pure logic over three pieces of state:
+ *
+ *  - a global epoch, bumped by every event that may have made the timer
+ *    PPI's hardware active bit unknown on some or all CPUs;
+ *  - a global "trusted" flag, set only between the klp post_patch and
+ *    pre_unpatch callbacks, and a count of foreign writes in flight;
+ *  - per CPU and per direct timer, the epoch at which *this* code last
+ *    wrote "inactive" to that CPU's bit (0: nothing known).
+ *
+ * The invariant (docs/design.md): if known[cpu][t] == epoch, trusted and
+ * no foreign write is in flight, the hardware bit of timer t on cpu is
+ * inactive. Only then may a write of "inactive" be skipped. "Active" is
+ * never cached, because the guest's EOI clears it behind our back.
+ *
+ * Callers serialise per CPU: the check, the write and the update run with
+ * interrupts disabled on that CPU.
+ */
+#ifndef VTC_CACHE_H
+#define VTC_CACHE_H
+
+#ifdef __KERNEL__
+#include <linux/atomic.h>
+#include <linux/compiler.h>
+#include <linux/types.h>
+#define VTC_READ(x)		READ_ONCE(x)
+#define VTC_WRITE(x, v)		WRITE_ONCE(x, v)
+typedef atomic_long_t vtc_epoch_t;
+#define vtc_epoch_read(p)	((unsigned long)atomic_long_read(p))
+#define vtc_epoch_set(p, v)	atomic_long_set(p, v)
+#define vtc_epoch_inc(p)	((unsigned long)atomic_long_inc_return(p))
+typedef atomic_t vtc_count_t;
+#define vtc_count_read(p)	atomic_read(p)
+#define vtc_count_set(p, v)	atomic_set(p, v)
+#define vtc_count_inc(p)	atomic_inc(p)
+#define vtc_count_dec(p)	atomic_dec(p)
+#else
+#include <stdbool.h>
+#define VTC_READ(x)		(x)
+#define VTC_WRITE(x, v)		((x) = (v))
+typedef unsigned long vtc_epoch_t;
+#define vtc_epoch_read(p)	(*(p))
+#define vtc_epoch_set(p, v)	(*(p) = (v))
+#define vtc_epoch_inc(p)	(++*(p))
+typedef int vtc_count_t;
+#define vtc_count_read(p)	(*(p))
+#define vtc_count_set(p, v)	(*(p) = (v))
+#define vtc_count_inc(p)	(++*(p))
+#define vtc_count_dec(p)	(--*(p))
+#endif
+
+#define VTC_NR_TIMERS	2	/* direct timers: 0 = vtimer, 1 = ptimer */
+
+struct vtc_cache_global {
+	vtc_epoch_t epoch;		/* never 0 */
+	int trusted;			/* post_patch .. pre_unpatch */
+	vtc_count_t foreign_inflight;	/* foreign active writes under way */
+};
+
+struct vtc_cache_cpu {
+	unsigned long known_inactive[VTC_NR_TIMERS];
+};
+
+static inline void vtc_cache_init(struct vtc_cache_global *g)
+{
+	vtc_epoch_set(&g->epoch, 1);
+	g->trusted = 0;
+	vtc_count_set(&g->foreign_inflight, 0);
+}
+
+/*
+ * May the write of @active to timer @t on this CPU be skipped? Only a write
+ * of "inactive" over a bit known to be inactive.
+ */
+static inline bool vtc_cache_may_skip(const struct vtc_cache_global *g,
+				      const struct vtc_cache_cpu *c,
+				      int t, bool active)
+{
+	if (active)
+		return false;
+	if (!VTC_READ(g->trusted) || vtc_count_read(&g->foreign_inflight))
+		return false;
+	return VTC_READ(c->known_inactive[t]) == vtc_epoch_read(&g->epoch);
+}
+
+/* This CPU's bit of timer @t was just written with @active by us. */
+static inline void vtc_cache_wrote(const struct vtc_cache_global *g,
+				   struct vtc_cache_cpu *c, int t, bool active)
+{
+	VTC_WRITE(c->known_inactive[t], active ? 0 : vtc_epoch_read(&g->epoch));
+}
+
+/* This CPU's bit of timer @t may have changed (e.g. the host acked it). */
+static inline void vtc_cache_forget_cpu(struct vtc_cache_cpu *c, int t)
+{
+	VTC_WRITE(c->known_inactive[t], 0);
+}
+
+/* Nothing is known any more, on any CPU. */
+static inline void vtc_cache_forget_all(struct vtc_cache_global *g)
+{
+	/* 0 means "unknown": step over it if the counter ever wraps. */
+	if (!vtc_epoch_inc(&g->epoch))
+		vtc_epoch_inc(&g->epoch);
+}
+
+/*
+ * A write of "active" by code other than ours is about to happen (@begin)
+ * or has happened. We do not know which CPU's bit it hits if the writer
+ * can migrate, so nothing may be skipped anywhere while it is in flight,
+ * and everything known before it is forgotten on both edges.
+ */
+static inline void vtc_cache_foreign(struct vtc_cache_global *g, bool begin)
+{
+	if (begin)
+		vtc_count_inc(&g->foreign_inflight);
+	vtc_cache_forget_all(g);
+	if (!begin)
+		vtc_count_dec(&g->foreign_inflight);
+}
+
+/* Start trusting (post_patch) or stop (pre_unpatch): forget everything. */
+static inline void vtc_cache_set_trusted(struct vtc_cache_global *g, bool on)
+{
+	VTC_WRITE(g->trusted, 0);
+	vtc_cache_forget_all(g);
+	if (on)
+		VTC_WRITE(g->trusted, 1);
+}
+
+#endif /* VTC_CACHE_H */

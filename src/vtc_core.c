@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vtimer-cache: the cached active-state write, its invalidations, and the
+ * per-vcpu shadow state.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/kvm_host.h>
+#include <linux/livepatch.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+
+#include <kvm/arm_arch_timer.h>
+
+#include "vtc.h"
+
+const char *const vtc_inval_names[VTC_INV_NR] = {
+	[VTC_INV_HOST_ACK]	= "host_ack",
+	[VTC_INV_FOREIGN]	= "foreign_write",
+	[VTC_INV_LEVEL]		= "level_change",
+	[VTC_INV_HOTPLUG]	= "cpu_hotplug",
+	[VTC_INV_CPU_PM]	= "cpu_pm",
+	[VTC_INV_TRANSITION]	= "transition",
+	[VTC_INV_WRITE_ERROR]	= "write_error",
+};
+
+DEFINE_PER_CPU(struct vtc_stats_cpu, vtc_stats);
+DEFINE_PER_CPU(struct vtc_cache_cpu, vtc_hw);
+DEFINE_PER_CPU(int, vtc_in_write);
+struct vtc_cache_global vtc_cache;
+unsigned int vtc_host_irq[VTC_NR_TIMERS];
+
+static LIST_HEAD(vtc_vcpu_list);
+static DEFINE_SPINLOCK(vtc_vcpu_lock);
+static int vtc_vcpu_nr;
+
+/*
+ * The hooks are empty on purpose: they are stable attachment points for
+ * kprobes and bpftrace (scripts/), called only on the rare paths (an issued
+ * write, an invalidation) and on a skip.
+ */
+noinline void vtc_hook_skip(int cpu, int timer, int vcpu_id)
+{
+	barrier();
+}
+
+noinline void vtc_hook_issue(int cpu, int timer, int vcpu_id, int active)
+{
+	barrier();
+}
+
+noinline void vtc_hook_invalidate(int cpu, int reason)
+{
+	barrier();
+}
+
+int vtc_timer_index(unsigned int irq)
+{
+	if (!irq)
+		return -1;
+	if (irq == vtc_host_irq[0])
+		return 0;
+	if (irq == vtc_host_irq[1])
+		return 1;
+	return -1;
+}
+
+/* Callers have interrupts disabled or are pinned to this CPU. */
+void vtc_invalidate_this_cpu(enum vtc_inval why)
+{
+	struct vtc_cache_cpu *c = this_cpu_ptr(&vtc_hw);
+	int t;
+
+	for (t = 0; t < VTC_NR_TIMERS; t++)
+		vtc_cache_forget_cpu(c, t);
+	this_cpu_inc(vtc_stats.inval[why]);
+	vtc_hook_invalidate(raw_smp_processor_id(), why);
+}
+
+void vtc_invalidate_all(enum vtc_inval why)
+{
+	vtc_cache_forget_all(&vtc_cache);
+	this_cpu_inc(vtc_stats.inval[why]);
+	vtc_hook_invalidate(raw_smp_processor_id(), why);
+}
+
+static int vtc_vcpu_ctor(void *obj, void *shadow_data, void *ctor_data)
+{
+	struct kvm_vcpu *vcpu = obj;
+	struct vtc_vcpu *vv = shadow_data;
+	unsigned long flags;
+	int t;
+
+	vv->vcpu = vcpu;
+	vv->pid = vcpu->kvm->userspace_pid;
+	vv->vcpu_id = vcpu->vcpu_id;
+	for (t = 0; t < VTC_NR_TIMERS; t++) {
+		vv->state[t] = -1;
+		vv->cpu[t] = -1;
+	}
+	for (t = 0; t < ARRAY_SIZE(vv->level); t++)
+		vv->level[t] = -1;
+
+	spin_lock_irqsave(&vtc_vcpu_lock, flags);
+	list_add_tail(&vv->node, &vtc_vcpu_list);
+	vtc_vcpu_nr++;
+	spin_unlock_irqrestore(&vtc_vcpu_lock, flags);
+	return 0;
+}
+
+static void vtc_vcpu_dtor(void *obj, void *shadow_data)
+{
+	struct vtc_vcpu *vv = shadow_data;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vtc_vcpu_lock, flags);
+	list_del(&vv->node);
+	vtc_vcpu_nr--;
+	spin_unlock_irqrestore(&vtc_vcpu_lock, flags);
+}
+
+/*
+ * The shadow is created on first use, not at vcpu creation: vcpus exist
+ * before the patch loads. GFP_ATOMIC, because loads run with preemption
+ * disabled and the handler in hard interrupt context. Without a shadow the
+ * cache still works; only the per-vcpu counters are lost.
+ */
+static struct vtc_vcpu *vtc_vcpu_get(struct kvm_vcpu *vcpu)
+{
+	struct vtc_vcpu *vv;
+
+	vv = klp_shadow_get(vcpu, VTC_SHADOW_ID);
+	if (likely(vv))
+		return vv;
+	vv = klp_shadow_get_or_alloc(vcpu, VTC_SHADOW_ID, sizeof(*vv),
+				     GFP_ATOMIC, vtc_vcpu_ctor, NULL);
+	if (!vv)
+		this_cpu_inc(vtc_stats.shadow_alloc_failed);
+	return vv;
+}
+
+void vtc_vcpu_free(struct kvm_vcpu *vcpu)
+{
+	klp_shadow_free(vcpu, VTC_SHADOW_ID, vtc_vcpu_dtor);
+}
+
+void vtc_vcpu_free_all(void)
+{
+	klp_shadow_free_all(VTC_SHADOW_ID, vtc_vcpu_dtor);
+}
+
+int vtc_vcpu_count(void)
+{
+	return READ_ONCE(vtc_vcpu_nr);
+}
+
+void vtc_vcpu_show(struct seq_file *m)
+{
+	struct vtc_vcpu *vv;
+	unsigned long flags;
+
+	seq_puts(m, "# pid vcpu issued skipped vtimer_state vtimer_cpu ptimer_state ptimer_cpu\n");
+	spin_lock_irqsave(&vtc_vcpu_lock, flags);
+	list_for_each_entry(vv, &vtc_vcpu_list, node)
+		seq_printf(m, "%d %d %llu %llu %d %d %d %d\n", vv->pid,
+			   vv->vcpu_id, vv->issued, vv->skipped,
+			   vv->state[0], vv->cpu[0], vv->state[1], vv->cpu[1]);
+	spin_unlock_irqrestore(&vtc_vcpu_lock, flags);
+}
+
+void vtc_vcpu_reset_counts(void)
+{
+	struct vtc_vcpu *vv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vtc_vcpu_lock, flags);
+	list_for_each_entry(vv, &vtc_vcpu_list, node) {
+		vv->issued = 0;
+		vv->skipped = 0;
+	}
+	spin_unlock_irqrestore(&vtc_vcpu_lock, flags);
+}
+
+/*
+ * The cached replacement of irq_set_irqchip_state(irq, ACTIVE, active) in
+ * kvm_timer_vcpu_load_gic(). The check, the write and the update of what is
+ * known run with interrupts off, so that the host cannot take the PPI (and
+ * run vtc_host_ack()) between them on this CPU.
+ */
+int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active)
+{
+	struct kvm_vcpu *vcpu = timer_context_to_vcpu(ctx);
+	unsigned int irq = ctx->host_timer_irq;
+	struct vtc_cache_cpu *c;
+	struct vtc_vcpu *vv;
+	unsigned long flags;
+	int t, cpu, ret = 0;
+
+	t = vtc_timer_index(irq);
+	if (unlikely(t < 0))
+		return irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, active);
+
+	vv = vtc_vcpu_get(vcpu);
+
+	local_irq_save(flags);
+	cpu = smp_processor_id();
+	c = this_cpu_ptr(&vtc_hw);
+	if (vtc_cache_may_skip(&vtc_cache, c, t, active)) {
+		__this_cpu_inc(vtc_stats.skipped[t]);
+		if (vv)
+			vv->skipped++;
+		vtc_hook_skip(cpu, t, vcpu->vcpu_id);
+	} else {
+		__this_cpu_write(vtc_in_write, 1);
+		ret = irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, active);
+		__this_cpu_write(vtc_in_write, 0);
+		if (likely(!ret)) {
+			vtc_cache_wrote(&vtc_cache, c, t, active);
+		} else {
+			vtc_cache_forget_cpu(c, t);
+			__this_cpu_inc(vtc_stats.inval[VTC_INV_WRITE_ERROR]);
+		}
+		__this_cpu_inc(vtc_stats.issued[t]);
+		if (vv)
+			vv->issued++;
+		vtc_hook_issue(cpu, t, vcpu->vcpu_id, active);
+	}
+	if (vv) {
+		vv->state[t] = active;
+		vv->cpu[t] = cpu;
+	}
+	local_irq_restore(flags);
+	return ret;
+}
+
+/* The host acknowledged timer PPI @irq on this CPU (hard irq context). */
+void vtc_host_ack(unsigned int irq)
+{
+	int t = vtc_timer_index(irq);
+
+	if (t < 0) {
+		vtc_invalidate_all(VTC_INV_HOST_ACK);
+		return;
+	}
+	vtc_cache_forget_cpu(this_cpu_ptr(&vtc_hw), t);
+	__this_cpu_inc(vtc_stats.inval[VTC_INV_HOST_ACK]);
+	vtc_hook_invalidate(smp_processor_id(), VTC_INV_HOST_ACK);
+}
+
+/*
+ * kvm_timer_update_irq(): the 2016 patch forgot the cache on any change of
+ * the timer's level. Nothing here proves that a level change can set the
+ * physical active bit (only an ack or a write can), but it is cheap and
+ * rare, so we keep that safety margin, and forget on every CPU.
+ */
+void vtc_timer_level(struct kvm_vcpu *vcpu, struct arch_timer_context *ctx,
+		     bool level)
+{
+	struct vtc_vcpu *vv = vtc_vcpu_get(vcpu);
+	int id = arch_timer_ctx_index(ctx);
+
+	if (!vv || id < 0 || id >= ARRAY_SIZE(vv->level)) {
+		vtc_invalidate_all(VTC_INV_LEVEL);
+		return;
+	}
+	if (vv->level[id] == level)
+		return;
+	vv->level[id] = level;
+	vtc_invalidate_all(VTC_INV_LEVEL);
+}

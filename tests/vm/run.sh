@@ -1,0 +1,167 @@
+#!/bin/bash
+# Boot the arm64 KVM test host under QEMU (TCG), run one guest script in it
+# and bring back its verdict.
+#
+# Failure is the default: the run passes only if the guest's /init writes
+# "VTC-VERDICT: PASS" to a dedicated virtio-serial port. A hang (timeout),
+# panic (panic_on_warn, oops=panic, -no-reboot), a failing script or a
+# missing verdict all fail, and the console log is kept.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache=${VTC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtimer-cache}
+
+usage() {
+	cat >&2 <<USAGE
+usage: $0 [options] SCRIPT [ARGS...]
+  --gic 2|3          GIC version of the emulated host (default 3)
+  --mode vhe|nvhe    KVM mode of the host kernel (default vhe)
+  --smp N            host CPUs (default 2)
+  --mem SIZE         host memory (default 1G)
+  --timeout SECONDS  kill QEMU after this long (default 300)
+  --kernel IMAGE     kernel image (default: tests/kernel/build.sh)
+  --series S         kernel series for the default image (default 7.2)
+  --add SRC[:DEST]   copy SRC into the initramfs at DEST (default /vtc/)
+  --trace EV[,EV]    enable QEMU trace events, log to OUT/trace.log
+  --append ARGS      extra kernel command line
+  --out DIR          keep console.log, result.log (and trace.log) here
+SCRIPT runs inside the VM with ARGS, from /vtc; its output comes back on
+stdout. Lines "ok N - ..." / "not ok N - ..." are counted by the caller.
+USAGE
+	exit 2
+}
+
+gic=3 mode=vhe smp=2 mem=1G timeout_s=300 kernel= series=7.2 trace= append= out=
+adds=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--gic) gic=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	--series) series=$2; shift 2 ;;
+	--add) adds+=("$2"); shift 2 ;;
+	--trace) trace=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	-h|--help) usage ;;
+	--) shift; break ;;
+	-*) echo "run.sh: unknown option $1" >&2; usage ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || usage
+script=$1
+shift
+[ -f "$script" ] || { echo "run.sh: no such script: $script" >&2; exit 2; }
+case "$gic" in 2|3) ;; *) echo "run.sh: --gic must be 2 or 3" >&2; exit 2 ;; esac
+case "$mode" in vhe|nvhe) ;; *) echo "run.sh: --mode must be vhe or nvhe" >&2; exit 2 ;; esac
+
+if [ -z "$kernel" ]; then
+	entry=$("$top/tests/kernel/build.sh" "$series")
+	kernel=$entry/linux/arch/arm64/boot/Image
+fi
+[ -f "$kernel" ] || { echo "run.sh: no kernel image: $kernel" >&2; exit 2; }
+
+if [ -z "$out" ]; then
+	out=$(mktemp -d "${TMPDIR:-/tmp}/vtc-vm.XXXXXX")
+fi
+mkdir -p "$out"
+rm -f "$out/console.log" "$out/result.log" "$out/trace.log"
+
+# busybox comes from Debian's arm64 package, extracted, never installed.
+bb=$cache/busybox/bin/busybox
+if [ ! -x "$bb" ]; then
+	mkdir -p "$cache/dl"
+	deb=$(ls "$cache/dl"/busybox-static_*_arm64.deb 2>/dev/null | tail -n 1 || true)
+	if [ -z "$deb" ]; then
+		"$top/tests/kernel/apt-local.sh" update >&2
+		(cd "$cache/dl" && "$top/tests/kernel/apt-local.sh" download busybox-static:arm64 >&2)
+		deb=$(ls "$cache/dl"/busybox-static_*_arm64.deb | tail -n 1)
+	fi
+	rm -rf "$cache/busybox.tmp"
+	dpkg-deb -x "$deb" "$cache/busybox.tmp"
+	mkdir -p "$cache/busybox.tmp/bin"
+	[ -x "$cache/busybox.tmp/bin/busybox" ] ||
+		mv "$cache/busybox.tmp/usr/bin/busybox" "$cache/busybox.tmp/bin/busybox"
+	rm -rf "$cache/busybox"
+	mv "$cache/busybox.tmp" "$cache/busybox"
+fi
+
+# The initramfs: busybox, our /init, the guest library, the script, the VMM
+# if it is built, and whatever the caller adds.
+root=$out/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,vtc/bin}
+cp "$bb" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+cp "$here/init" "$root/init"
+chmod +x "$root/init"
+cp "$here"/guest/*.sh "$root/vtc/"
+cp "$script" "$root/vtc/test.sh"
+printf '%s\n' "$@" > "$root/vtc/args"
+if [ -x "$top/tests/vmm/build/vtc-vmm" ]; then
+	cp "$top/tests/vmm/build/vtc-vmm" "$root/vtc/bin/"
+fi
+for a in "${adds[@]}"; do
+	src=${a%%:*}
+	dest=/vtc/
+	[ "$a" != "$src" ] && dest=${a#*:}
+	mkdir -p "$root/$(dirname "$dest/x")"
+	if [ -d "$src" ]; then cp -r "$src" "$root/$dest"; else cp "$src" "$root/$dest"; fi
+done
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
+
+machine="virt,virtualization=on,gic-version=$gic"
+cmdline="console=ttyAMA0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 loglevel=6 $append"
+[ "$mode" = nvhe ] && cmdline="$cmdline kvm-arm.mode=nvhe"
+qemu_args=(
+	-M "$machine" -cpu max -smp "$smp" -m "$mem"
+	-nographic -no-reboot -nic none
+	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" -append "$cmdline"
+	-serial "file:$out/console.log" -monitor none
+	-device virtio-serial-device
+	-chardev "file,id=result,path=$out/result.log"
+	-device "virtserialport,chardev=result,name=vtc.result"
+)
+if [ -n "$trace" ]; then
+	IFS=, read -r -a evs <<< "$trace"
+	for ev in "${evs[@]}"; do qemu_args+=(-trace "$ev"); done
+	qemu_args+=(-D "$out/trace.log")
+fi
+
+start=$SECONDS
+rc=0
+timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 "${qemu_args[@]}" </dev/null >"$out/qemu.log" 2>&1 || rc=$?
+elapsed=$((SECONDS - start))
+
+touch "$out/result.log"
+# Everything but the verdict is the script's output.
+grep -av '^VTC-VERDICT:' "$out/result.log" || true
+
+reason=
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	reason="timeout after ${timeout_s}s"
+elif grep -aq '^VTC-VERDICT: PASS' "$out/result.log"; then
+	reason=
+elif grep -aq '^VTC-VERDICT: FAIL' "$out/result.log"; then
+	reason=$(grep -a '^VTC-VERDICT: FAIL' "$out/result.log" | tail -n 1)
+elif grep -aqE 'Kernel panic|BUG:|WARNING:|Oops' "$out/console.log" 2>/dev/null; then
+	reason="kernel: $(grep -aE 'Kernel panic|BUG:|WARNING:|Oops' "$out/console.log" | head -n 1)"
+else
+	reason="no verdict (qemu exit $rc)"
+fi
+if [ -z "$reason" ] && grep -aqE '(WARNING:|BUG:|Oops|possible circular locking|unreferenced object|Kernel panic)' "$out/console.log"; then
+	reason="kernel: $(grep -aE '(WARNING:|BUG:|Oops|possible circular locking|unreferenced object|Kernel panic)' "$out/console.log" | head -n 1)"
+fi
+
+if [ -n "$reason" ]; then
+	echo "run.sh: FAIL ($(basename "$script") gic=v$gic mode=$mode, ${elapsed}s): $reason" >&2
+	echo "run.sh: console log: $out/console.log; last lines:" >&2
+	tail -n 25 "$out/console.log" | sed 's/^/  | /' >&2 || true
+	exit 1
+fi
+echo "run.sh: PASS ($(basename "$script") gic=v$gic mode=$mode, ${elapsed}s)" >&2

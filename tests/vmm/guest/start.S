@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vtc-vmm guest entry: EL1h, MMU off, x0 = struct vtc_block, SP set by
+ * the VMM.  Turn on the MMU with the identity map the VMM built (device
+ * memory below 1G, normal write-back RAM at 1G-2G), install the vectors
+ * and call guest_main(block).
+ */
+
+#define MAIR_VAL	0xff00		/* attr0 device-nGnRnE, attr1 WB */
+#define TCR_VAL		((32 << 0) | (1 << 8) | (1 << 10) | (3 << 12) | \
+			 (1 << 23))	/* T0SZ=32, WB, inner-sh, 4K, EPD1 */
+
+	.section .text.start, "ax"
+	.globl	_start
+_start:
+	msr	tpidr_el1, x0
+	msr	daifset, #0xf
+
+	ldr	x1, =MAIR_VAL
+	msr	mair_el1, x1
+	ldr	x1, =TCR_VAL
+	msr	tcr_el1, x1
+	ldr	x1, [x0, #(12 * 8)]	/* ttbr */
+	msr	ttbr0_el1, x1
+	isb
+	tlbi	vmalle1
+	dsb	nsh
+	isb
+	mrs	x1, sctlr_el1
+	orr	x1, x1, #(1 << 0)	/* M */
+	orr	x1, x1, #(1 << 2)	/* C */
+	orr	x1, x1, #(1 << 12)	/* I */
+	msr	sctlr_el1, x1
+	isb
+	ic	iallu
+	dsb	nsh
+	isb
+
+	adr	x1, vectors
+	msr	vbar_el1, x1
+	isb
+
+	bl	guest_main
+1:	wfi
+	b	1b
+	.ltorg
+
+	.text
+/* Unexpected exception: guest_fault(block, vector, esr, elr, far). */
+fault_entry:
+	mrs	x0, tpidr_el1
+	mrs	x2, esr_el1
+	mrs	x3, elr_el1
+	mrs	x4, far_el1
+	bl	guest_fault
+1:	wfi
+	b	1b
+
+irq_entry:
+	sub	sp, sp, #(22 * 8)
+	stp	x0, x1, [sp, #(0 * 8)]
+	stp	x2, x3, [sp, #(2 * 8)]
+	stp	x4, x5, [sp, #(4 * 8)]
+	stp	x6, x7, [sp, #(6 * 8)]
+	stp	x8, x9, [sp, #(8 * 8)]
+	stp	x10, x11, [sp, #(10 * 8)]
+	stp	x12, x13, [sp, #(12 * 8)]
+	stp	x14, x15, [sp, #(14 * 8)]
+	stp	x16, x17, [sp, #(16 * 8)]
+	stp	x18, x29, [sp, #(18 * 8)]
+	str	x30, [sp, #(20 * 8)]
+	mrs	x0, tpidr_el1
+	bl	irq_handler
+	ldp	x0, x1, [sp, #(0 * 8)]
+	ldp	x2, x3, [sp, #(2 * 8)]
+	ldp	x4, x5, [sp, #(4 * 8)]
+	ldp	x6, x7, [sp, #(6 * 8)]
+	ldp	x8, x9, [sp, #(8 * 8)]
+	ldp	x10, x11, [sp, #(10 * 8)]
+	ldp	x12, x13, [sp, #(12 * 8)]
+	ldp	x14, x15, [sp, #(14 * 8)]
+	ldp	x16, x17, [sp, #(16 * 8)]
+	ldp	x18, x29, [sp, #(18 * 8)]
+	ldr	x30, [sp, #(20 * 8)]
+	add	sp, sp, #(22 * 8)
+	eret
+
+.macro	vent	idx
+	.balign	0x80
+	.if	\idx == 5		/* current EL, SPx, IRQ */
+	b	irq_entry
+	.else
+	mov	x1, #\idx
+	b	fault_entry
+	.endif
+.endm
+
+	.balign	2048
+vectors:
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	vent	\i
+	.endr

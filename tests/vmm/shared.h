@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Interface between vtc-vmm and its guest payload.
+ *
+ * Each vcpu gets one struct vtc_block in guest RAM; its guest physical
+ * address is passed in x0.  The VMM fills the "in" part before the vcpu
+ * runs; the guest fills the "out" part, then writes VTC_MMIO_DONE.
+ * The block lives in normal cacheable memory (the guest turns its MMU on
+ * with an identity map built by the VMM), so the VMM may read it at any
+ * time, e.g. to watch `progress'.
+ */
+#ifndef VTC_SHARED_H
+#define VTC_SHARED_H
+
+#define VTC_MAGIC		0x7674632d766d6d31ULL	/* "vtc-vmm1" */
+
+/* Guest physical memory map. */
+#define VTC_GICD_BASE		0x08000000ULL
+#define VTC_GICC_BASE		0x08010000ULL	/* GICv2 CPU interface */
+#define VTC_GICR_BASE		0x080a0000ULL	/* GICv3, 128K per vcpu */
+#define VTC_GICR_STRIDE		0x20000ULL
+#define VTC_MMIO_BASE		0x0a000000ULL	/* unbacked: exits to VMM */
+#define VTC_MMIO_PING		(VTC_MMIO_BASE + 0x00)
+#define VTC_MMIO_DONE		(VTC_MMIO_BASE + 0x08)
+#define VTC_MMIO_FAULT		(VTC_MMIO_BASE + 0x10)
+#define VTC_RAM_BASE		0x40000000ULL
+#define VTC_RAM_MAX		0x40000000ULL	/* one 1G block mapping */
+#define VTC_CODE_MAX		0x80000ULL
+#define VTC_PT_OFF		0x80000ULL	/* level-1 table */
+#define VTC_BLOCKS_OFF		0x100000ULL
+
+#define VTC_TIMER_INTID		27		/* virtual timer PPI */
+
+/* Workloads. */
+#define W_MMIO			1
+#define W_HVC			2
+#define W_TIMER			3
+#define W_TIMER_MMIO		4
+#define W_WFI			5
+
+/* Deliberate guest bugs, to check that errors are caught (--break). */
+#define BRK_NO_EOI		(1 << 0)	/* never EOI the timer irq */
+#define BRK_NO_DISABLE		(1 << 1)	/* EOI with the timer still on */
+#define BRK_NO_ENABLE		(1 << 2)	/* never enable INTID 27 */
+
+/* Guest status written before VTC_MMIO_DONE. */
+#define ST_RUNNING		0
+#define ST_OK			1
+#define ST_LOST			2	/* timer irq did not arrive in time */
+#define ST_ABORT		3	/* irq storm: too many dup/spurious */
+#define ST_FAULT		4	/* unexpected exception */
+#define ST_BADARG		5
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+struct vtc_block {
+	/* in: set by the VMM */
+	uint64_t magic;
+	uint64_t vcpu_id;
+	uint64_t workload;
+	uint64_t gic;			/* 2 or 3 */
+	uint64_t iters;
+	uint64_t period;		/* counter ticks */
+	uint64_t mmio_per_irq;
+	uint64_t timeout;		/* counter ticks past the deadline */
+	uint64_t brk;			/* BRK_* */
+	uint64_t gicd;
+	uint64_t gicr;			/* this vcpu's redistributor */
+	uint64_t gicc;
+	uint64_t ttbr;
+	uint64_t lat_addr;		/* uint32_t[lat_cap] */
+	uint64_t lat_cap;
+	uint64_t in_pad[1];
+
+	/* out: set by the guest */
+	uint64_t status;		/* ST_* */
+	uint64_t progress;		/* completed iterations */
+	uint64_t irqs;			/* first acks of an armed timer */
+	uint64_t lost;
+	uint64_t dup;			/* INTID 27 acked while not armed */
+	uint64_t spurious;		/* INTID != 27 (incl. 1020-1023) */
+	uint64_t stuck;			/* 27 pending/active after EOI */
+	uint64_t early;			/* fired before CVAL */
+	uint64_t hvc_bad;
+	uint64_t hvc_ret;
+	uint64_t bad_intid;
+	uint64_t stuck_bits;		/* bit0 pending, bit1 active */
+	uint64_t fault_vec;
+	uint64_t fault_esr;
+	uint64_t fault_elr;
+	uint64_t fault_far;
+
+	/* guest private */
+	uint64_t armed;
+	uint64_t cval;
+	uint64_t abort;
+};
+#endif
+
+#endif /* VTC_SHARED_H */

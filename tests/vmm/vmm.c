@@ -1,0 +1,872 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vtc-vmm: a minimal arm64 KVM VMM that drives guest timer interrupts
+ * through the in-kernel vgic, to exercise the host's arch timer / vgic
+ * paths (vcpu load/put, blocking, migration) and check that no timer
+ * interrupt is lost, duplicated or left stuck.
+ *
+ * See README.md for the command line and the output format.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "shared.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+
+#define MAX_VCPUS	64
+#define MAX_VCPUS_V2	8
+#define BLOCK_SIZE	0x1000ULL
+#define STACK_SIZE	0x10000ULL
+#define MAX_ITERS	10000000ULL
+
+extern const char guest_bin[], guest_bin_end[];
+
+struct vcpu {
+	int id;
+	int fd;
+	struct kvm_run *run;
+	struct vtc_block *blk;		/* VMM view of the guest block */
+	uint32_t *lat;			/* VMM view of the latency array */
+	pthread_t thread;
+
+	/* vcpu thread results */
+	uint64_t exits;
+	uint64_t mmio_exits;
+	uint64_t eintr;
+	uint64_t migrations;
+	uint64_t ns;
+	int done;			/* guest wrote VTC_MMIO_DONE */
+	char err[160];			/* first error, "" if none */
+
+	/* watchdog */
+	volatile int finished;		/* thread left its run loop */
+	volatile int kicked;
+	uint64_t last_progress;
+	uint64_t last_change_ns;
+};
+
+static struct {
+	const char *workload;
+	int wl;
+	int gic;
+	int nr_vcpus;
+	uint64_t iters;
+	uint64_t migrate;
+	uint64_t period;
+	uint64_t mmio_per_irq;
+	uint64_t timeout_s;
+	uint64_t brk;
+	int quiet;
+} opt = {
+	.gic = 3,
+	.nr_vcpus = 1,
+	.iters = 1000,
+	.mmio_per_irq = 20,
+	.timeout_s = 10,
+};
+
+static int kvm_fd, vm_fd, gic_fd;
+static uint8_t *ram;
+static uint64_t ram_size, vcpu_stride, cntfrq;
+static struct vcpu vcpus[MAX_VCPUS];
+static int cpus[1024], nr_cpus;
+static pthread_barrier_t start_barrier;
+
+static void msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (opt.quiet)
+		return;
+	va_start(ap, fmt);
+	fputs("vtc-vmm: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("vtc-vmm: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	printf("vtc-vmm total workload=%s vcpus=%d result=error reason=setup\n",
+	       opt.workload ? opt.workload : "-", opt.nr_vcpus);
+	exit(1);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vtc-vmm [options] WORKLOAD\n"
+"\n"
+"workloads:\n"
+"  mmio-user   MMIO writes that exit to this VMM, timer idle\n"
+"  hvc         in-kernel hypercalls (PSCI_VERSION), no exits\n"
+"  timer       virtual timer interrupts taken through the vgic\n"
+"  timer-mmio  timer with MMIO exits while pending/active/after EOI\n"
+"  wfi         timer, waiting in WFI (the host blocks the vcpu)\n"
+"  migrate     timer-mmio, vcpu threads change host CPU (--migrate 50)\n"
+"\n"
+"options:\n"
+"  --gic v2|v3          in-kernel vgic model (default v3)\n"
+"  --vcpus N            vcpu threads (default 1)\n"
+"  --iters N            iterations per vcpu (default 1000)\n"
+"  --migrate K          move each vcpu thread to the next CPU every K exits\n"
+"  --period TICKS       timer deadline offset (default CNTFRQ/5000, 200us)\n"
+"  --mmio-per-irq M     timer-mmio: MMIO exits per interrupt (default 20)\n"
+"  --timeout SEC        watchdog: no guest progress for SEC s (default 10)\n"
+"  --break WHAT         deliberately broken guest: no-eoi, no-disable,\n"
+"                       no-enable (to check that errors are reported)\n"
+"  --quiet              no diagnostics on stderr\n"
+"  -h, --help           this help\n"
+"\n"
+"Output: key=value lines on stdout, one per vcpu and a total line.\n"
+"Exit code: 0 result=ok, 1 result=error, 2 usage error.\n");
+}
+
+static void bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("vtc-vmm: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
+	exit(2);
+}
+
+static uint64_t parse_u64(const char *name, const char *s, uint64_t min,
+			  uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		bad_usage("%s: bad number '%s'", name, s ? s : "");
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		bad_usage("%s: '%s' not in [%llu, %llu]", name, s,
+			  (unsigned long long)min, (unsigned long long)max);
+	return v;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint64_t gpa_of(const void *p)
+{
+	return VTC_RAM_BASE + ((const uint8_t *)p - ram);
+}
+
+static const struct {
+	const char *name;
+	int wl;
+} workloads[] = {
+	{ "mmio-user", W_MMIO },
+	{ "hvc", W_HVC },
+	{ "timer", W_TIMER },
+	{ "timer-mmio", W_TIMER_MMIO },
+	{ "wfi", W_WFI },
+	{ "migrate", W_TIMER_MMIO },
+};
+
+static void parse_args(int argc, char **argv)
+{
+	enum { O_GIC = 256, O_VCPUS, O_ITERS, O_MIGRATE, O_PERIOD, O_MPI,
+	       O_TIMEOUT, O_BREAK, O_QUIET };
+	static const struct option lopts[] = {
+		{ "gic", required_argument, NULL, O_GIC },
+		{ "vcpus", required_argument, NULL, O_VCPUS },
+		{ "iters", required_argument, NULL, O_ITERS },
+		{ "migrate", required_argument, NULL, O_MIGRATE },
+		{ "period", required_argument, NULL, O_PERIOD },
+		{ "mmio-per-irq", required_argument, NULL, O_MPI },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "break", required_argument, NULL, O_BREAK },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	size_t i;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+		switch (c) {
+		case O_GIC:
+			if (!strcmp(optarg, "v2") || !strcmp(optarg, "2"))
+				opt.gic = 2;
+			else if (!strcmp(optarg, "v3") || !strcmp(optarg, "3"))
+				opt.gic = 3;
+			else
+				bad_usage("--gic: '%s' is not v2 or v3", optarg);
+			break;
+		case O_VCPUS:
+			opt.nr_vcpus = parse_u64("--vcpus", optarg, 1,
+						 MAX_VCPUS);
+			break;
+		case O_ITERS:
+			opt.iters = parse_u64("--iters", optarg, 1, MAX_ITERS);
+			break;
+		case O_MIGRATE:
+			opt.migrate = parse_u64("--migrate", optarg, 1,
+						UINT32_MAX);
+			break;
+		case O_PERIOD:
+			opt.period = parse_u64("--period", optarg, 1,
+					       1ULL << 40);
+			break;
+		case O_MPI:
+			opt.mmio_per_irq = parse_u64("--mmio-per-irq", optarg,
+						     0, 1000000);
+			break;
+		case O_TIMEOUT:
+			opt.timeout_s = parse_u64("--timeout", optarg, 1,
+						  100000);
+			break;
+		case O_BREAK:
+			if (!strcmp(optarg, "no-eoi"))
+				opt.brk |= BRK_NO_EOI;
+			else if (!strcmp(optarg, "no-disable"))
+				opt.brk |= BRK_NO_DISABLE;
+			else if (!strcmp(optarg, "no-enable"))
+				opt.brk |= BRK_NO_ENABLE;
+			else
+				bad_usage("--break: unknown '%s'", optarg);
+			break;
+		case O_QUIET:
+			opt.quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			bad_usage("option %s needs an argument",
+				  argv[optind - 1]);
+			break;
+		default:
+			bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		bad_usage(optind >= argc ? "no workload given" :
+			  "exactly one workload expected");
+	opt.workload = argv[optind];
+	for (i = 0; i < ARRAY_SIZE(workloads); i++)
+		if (!strcmp(opt.workload, workloads[i].name))
+			opt.wl = workloads[i].wl;
+	if (!opt.wl)
+		bad_usage("unknown workload '%s'", opt.workload);
+	if (!strcmp(opt.workload, "migrate") && !opt.migrate)
+		opt.migrate = 50;
+	if (opt.gic == 2 && opt.nr_vcpus > MAX_VCPUS_V2)
+		bad_usage("--gic v2 supports at most %d vcpus", MAX_VCPUS_V2);
+}
+
+static int is_timer_wl(void)
+{
+	return opt.wl == W_TIMER || opt.wl == W_TIMER_MMIO || opt.wl == W_WFI;
+}
+
+/* ---- KVM setup ---- */
+
+static void set_reg(int fd, uint64_t id, uint64_t val)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uint64_t)&val };
+
+	if (ioctl(fd, KVM_SET_ONE_REG, &reg) < 0)
+		die("KVM_SET_ONE_REG %#" PRIx64 ": %s\n", id, strerror(errno));
+}
+
+#define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+			 (offsetof(struct kvm_regs, x) / sizeof(uint32_t)))
+
+static void dev_attr(int fd, uint32_t group, uint64_t attr, void *addr,
+		     const char *what)
+{
+	struct kvm_device_attr a = {
+		.group = group, .attr = attr, .addr = (uint64_t)addr,
+	};
+
+	if (ioctl(fd, KVM_SET_DEVICE_ATTR, &a) < 0)
+		die("vgic %s: %s\n", what, strerror(errno));
+}
+
+static void setup_memory(void)
+{
+	uint64_t lat_bytes = ALIGN_UP(opt.iters * sizeof(uint32_t), 0x1000);
+	uint64_t code = guest_bin_end - guest_bin;
+	uint64_t *pt;
+	struct kvm_userspace_memory_region mr;
+
+	if (code > VTC_CODE_MAX)
+		die("guest payload too big (%" PRIu64 ")\n", code);
+	vcpu_stride = ALIGN_UP(BLOCK_SIZE + STACK_SIZE + lat_bytes, 0x10000);
+	ram_size = ALIGN_UP(VTC_BLOCKS_OFF + opt.nr_vcpus * vcpu_stride,
+			    0x200000);
+	if (ram_size > VTC_RAM_MAX)
+		die("guest RAM too big: reduce --iters or --vcpus\n");
+	ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ram == MAP_FAILED)
+		die("mmap guest RAM: %s\n", strerror(errno));
+	memcpy(ram, guest_bin, code);
+
+	/* Level-1 identity map, 4K granule, T0SZ=32: four 1G blocks. */
+	pt = (uint64_t *)(ram + VTC_PT_OFF);
+	pt[0] = 0x00000000ULL | (1ULL << 54) | (1ULL << 53) | (1 << 10) |
+		(0 << 2) | 1;				/* device, XN */
+	pt[1] = VTC_RAM_BASE | (1 << 10) | (3 << 8) | (1 << 2) | 1; /* WB */
+
+	mr = (struct kvm_userspace_memory_region) {
+		.slot = 0,
+		.guest_phys_addr = VTC_RAM_BASE,
+		.memory_size = ram_size,
+		.userspace_addr = (uint64_t)ram,
+	};
+	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0)
+		die("KVM_SET_USER_MEMORY_REGION: %s\n", strerror(errno));
+}
+
+static void setup_gic(void)
+{
+	struct kvm_create_device cd = {
+		.type = opt.gic == 3 ? KVM_DEV_TYPE_ARM_VGIC_V3 :
+				       KVM_DEV_TYPE_ARM_VGIC_V2,
+	};
+	uint64_t addr;
+	uint32_t nr_irqs = 128;
+
+	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
+		die("KVM_CREATE_DEVICE vgic-v%d: %s%s\n", opt.gic,
+		    strerror(errno), opt.gic == 2 ?
+		    " (a GICv3 host without v2 compatibility cannot run"
+		    " --gic v2)" : "");
+	gic_fd = cd.fd;
+
+	addr = VTC_GICD_BASE;
+	dev_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, opt.gic == 3 ?
+		 KVM_VGIC_V3_ADDR_TYPE_DIST : KVM_VGIC_V2_ADDR_TYPE_DIST,
+		 &addr, "dist address");
+	if (opt.gic == 3) {
+		addr = VTC_GICR_BASE;
+		dev_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			 KVM_VGIC_V3_ADDR_TYPE_REDIST, &addr,
+			 "redist address");
+	} else {
+		addr = VTC_GICC_BASE;
+		dev_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			 KVM_VGIC_V2_ADDR_TYPE_CPU, &addr, "cpu address");
+	}
+	dev_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs,
+		 "nr_irqs");
+	dev_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+		 KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "init");
+}
+
+static void setup_vcpus(void)
+{
+	struct kvm_vcpu_init init;
+	int mmap_size, i;
+
+	mmap_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size < (int)sizeof(struct kvm_run))
+		die("KVM_GET_VCPU_MMAP_SIZE: %s\n", strerror(errno));
+	if (ioctl(vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
+		die("KVM_ARM_PREFERRED_TARGET: %s\n", strerror(errno));
+	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+
+	for (i = 0; i < opt.nr_vcpus; i++) {
+		struct vcpu *v = &vcpus[i];
+
+		v->id = i;
+		v->fd = ioctl(vm_fd, KVM_CREATE_VCPU, i);
+		if (v->fd < 0)
+			die("KVM_CREATE_VCPU %d: %s\n", i, strerror(errno));
+		v->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, v->fd, 0);
+		if (v->run == MAP_FAILED)
+			die("mmap kvm_run: %s\n", strerror(errno));
+		if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0)
+			die("KVM_ARM_VCPU_INIT %d: %s\n", i, strerror(errno));
+	}
+}
+
+static void setup_blocks(void)
+{
+	int i;
+
+	for (i = 0; i < opt.nr_vcpus; i++) {
+		struct vcpu *v = &vcpus[i];
+		uint8_t *base = ram + VTC_BLOCKS_OFF + i * vcpu_stride;
+		struct vtc_block *b = (struct vtc_block *)base;
+
+		v->blk = b;
+		v->lat = (uint32_t *)(base + BLOCK_SIZE + STACK_SIZE);
+		memset(b, 0, sizeof(*b));
+		b->magic = VTC_MAGIC;
+		b->vcpu_id = i;
+		b->workload = opt.wl;
+		b->gic = opt.gic;
+		b->iters = opt.iters;
+		b->period = opt.period;
+		b->mmio_per_irq = opt.mmio_per_irq;
+		b->timeout = 2 * cntfrq;
+		b->brk = opt.brk;
+		b->gicd = VTC_GICD_BASE;
+		b->gicr = VTC_GICR_BASE + i * VTC_GICR_STRIDE;
+		b->gicc = VTC_GICC_BASE;
+		b->ttbr = VTC_RAM_BASE + VTC_PT_OFF;
+		b->lat_addr = gpa_of(v->lat);
+		b->lat_cap = opt.iters;
+
+		set_reg(v->fd, CORE_REG(regs.pc), VTC_RAM_BASE);
+		set_reg(v->fd, CORE_REG(regs.regs[0]), gpa_of(b));
+		set_reg(v->fd, CORE_REG(sp_el1),
+			gpa_of(base + BLOCK_SIZE + STACK_SIZE));
+	}
+}
+
+static void setup_cpus(void)
+{
+	cpu_set_t set;
+	int i;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		die("sched_getaffinity: %s\n", strerror(errno));
+	for (i = 0; i < CPU_SETSIZE && nr_cpus < (int)ARRAY_SIZE(cpus); i++)
+		if (CPU_ISSET(i, &set))
+			cpus[nr_cpus++] = i;
+	if (!nr_cpus)
+		die("no usable CPU\n");
+}
+
+/* ---- vcpu threads ---- */
+
+static void seterr(struct vcpu *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->err[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(v->err, sizeof(v->err), fmt, ap);
+	va_end(ap);
+}
+
+static void pin(struct vcpu *v, int slot)
+{
+	cpu_set_t set;
+	int cpu = cpus[slot % nr_cpus];
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		msg("vcpu %d: sched_setaffinity(%d): %s\n", v->id, cpu,
+		    strerror(errno));
+	else
+		v->migrations++;
+}
+
+/* Handle one exit; return 0 to continue, 1 to stop. */
+static int handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_MMIO:
+		v->mmio_exits++;
+		if (!run->mmio.is_write) {
+			memset(run->mmio.data, 0, sizeof(run->mmio.data));
+			seterr(v, "mmio-read-%#llx",
+			       (unsigned long long)run->mmio.phys_addr);
+			return 1;
+		}
+		switch (run->mmio.phys_addr) {
+		case VTC_MMIO_PING:
+			return 0;
+		case VTC_MMIO_DONE:
+			v->done = 1;
+			return 1;
+		case VTC_MMIO_FAULT:
+			seterr(v, "guest-fault vec=%" PRIu64 " esr=%#" PRIx64
+			       " elr=%#" PRIx64 " far=%#" PRIx64,
+			       v->blk->fault_vec, v->blk->fault_esr,
+			       v->blk->fault_elr, v->blk->fault_far);
+			return 1;
+		}
+		seterr(v, "mmio-write-%#llx",
+		       (unsigned long long)run->mmio.phys_addr);
+		return 1;
+	case KVM_EXIT_SYSTEM_EVENT:
+		seterr(v, "system-event-%u", run->system_event.type);
+		return 1;
+	case KVM_EXIT_FAIL_ENTRY:
+		seterr(v, "fail-entry-%#llx",
+		       (unsigned long long)
+		       run->fail_entry.hardware_entry_failure_reason);
+		return 1;
+	case KVM_EXIT_INTERNAL_ERROR:
+		seterr(v, "internal-error-%u", run->internal.suberror);
+		return 1;
+	case KVM_EXIT_INTR:
+		return 0;
+	}
+	seterr(v, "exit-reason-%u", run->exit_reason);
+	return 1;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	uint64_t t0, since_migrate = 0;
+	int slot = v->id;
+
+	pin(v, slot);
+	v->migrations = 0;
+	pthread_barrier_wait(&start_barrier);
+	t0 = now_ns();
+	for (;;) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno != EINTR && errno != EAGAIN) {
+				seterr(v, "kvm-run-%s", strerrorname_np(errno) ?
+				       strerrorname_np(errno) : "errno");
+				break;
+			}
+			v->eintr++;
+			if (v->kicked) {
+				v->run->immediate_exit = 0;
+				break;
+			}
+			continue;
+		}
+		v->exits++;
+		if (handle_exit(v))
+			break;
+		if (opt.migrate && ++since_migrate >= opt.migrate) {
+			since_migrate = 0;
+			pin(v, ++slot);
+		}
+	}
+	v->ns = now_ns() - t0;
+	__atomic_store_n(&v->finished, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void sig_nop(int sig)
+{
+	(void)sig;
+}
+
+/* Kick vcpus whose guest made no progress for --timeout seconds. */
+static void watchdog(void)
+{
+	uint64_t limit = opt.timeout_s * 1000000000ULL;
+	int i, left;
+
+	for (i = 0; i < opt.nr_vcpus; i++)
+		vcpus[i].last_change_ns = now_ns();
+	do {
+		usleep(20000);
+		left = 0;
+		for (i = 0; i < opt.nr_vcpus; i++) {
+			struct vcpu *v = &vcpus[i];
+			uint64_t p, t = now_ns();
+
+			if (__atomic_load_n(&v->finished, __ATOMIC_ACQUIRE))
+				continue;
+			left++;
+			p = __atomic_load_n(&v->blk->progress,
+					    __ATOMIC_RELAXED);
+			if (p != v->last_progress) {
+				v->last_progress = p;
+				v->last_change_ns = t;
+			} else if (!v->kicked && t - v->last_change_ns > limit) {
+				msg("vcpu %d: no progress for %" PRIu64
+				    "s at iteration %" PRIu64 ", stopping it\n",
+				    v->id, opt.timeout_s, p);
+				v->kicked = 1;
+				v->run->immediate_exit = 1;
+				__atomic_thread_fence(__ATOMIC_SEQ_CST);
+				pthread_kill(v->thread, SIGUSR1);
+			} else if (v->kicked &&
+				   t - v->last_change_ns > limit + 1000000000) {
+				/* Signal raced with KVM_RUN entry: resend. */
+				pthread_kill(v->thread, SIGUSR1);
+			}
+		}
+	} while (left);
+}
+
+/* ---- results ---- */
+
+struct stats {
+	uint64_t exits, mmio_exits, eintr, migrations, ns;
+	uint64_t irqs_expected, irqs, lost, dup, spurious, stuck, early;
+	uint64_t progress, hvc_bad;
+	uint32_t *lat;
+	uint64_t nlat;
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t pct(const struct stats *s, unsigned int p)
+{
+	if (!s->nlat)
+		return 0;
+	return s->lat[(s->nlat - 1) * p / 100];
+}
+
+static void print_common(const struct stats *s)
+{
+	printf(" exits=%" PRIu64 " mmio_exits=%" PRIu64
+	       " irqs_expected=%" PRIu64 " irqs=%" PRIu64 " lost=%" PRIu64
+	       " dup=%" PRIu64 " spurious=%" PRIu64 " stuck=%" PRIu64
+	       " early=%" PRIu64,
+	       s->exits, s->mmio_exits, s->irqs_expected, s->irqs, s->lost,
+	       s->dup, s->spurious, s->stuck, s->early);
+	printf(" lat_p50=%" PRIu64 " lat_p90=%" PRIu64 " lat_p99=%" PRIu64
+	       " lat_max=%" PRIu64, pct(s, 50), pct(s, 90), pct(s, 99),
+	       pct(s, 100));
+	printf(" eintr=%" PRIu64 " migrations=%" PRIu64 " progress=%" PRIu64,
+	       s->eintr, s->migrations, s->progress);
+	printf(" ns=%" PRIu64 " ns_per_exit=%" PRIu64 " ns_per_iter=%" PRIu64,
+	       s->ns, s->exits ? s->ns / s->exits : 0,
+	       s->progress ? s->ns / s->progress : 0);
+}
+
+static const char *status_name(uint64_t st)
+{
+	static const char *const names[] = {
+		[ST_RUNNING] = "running", [ST_OK] = "ok", [ST_LOST] = "lost",
+		[ST_ABORT] = "irq-storm", [ST_FAULT] = "guest-fault",
+		[ST_BADARG] = "bad-block",
+	};
+
+	return st < ARRAY_SIZE(names) ? names[st] : "bad-status";
+}
+
+/* Fill s from v, return the reason of failure or NULL. */
+static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
+			       size_t len)
+{
+	struct vtc_block *b = v->blk;
+	uint64_t st = b->status;
+
+	memset(s, 0, sizeof(*s));
+	s->exits = v->exits;
+	s->mmio_exits = v->mmio_exits;
+	s->eintr = v->eintr;
+	s->migrations = v->migrations;
+	s->ns = v->ns;
+	s->irqs_expected = is_timer_wl() ? opt.iters : 0;
+	s->irqs = b->irqs;
+	s->lost = b->lost;
+	s->dup = b->dup;
+	s->spurious = b->spurious;
+	s->stuck = b->stuck;
+	s->early = b->early;
+	s->progress = b->progress;
+	s->hvc_bad = b->hvc_bad;
+	s->lat = v->lat;
+	s->nlat = b->irqs < opt.iters ? b->irqs : opt.iters;
+	qsort(s->lat, s->nlat, sizeof(*s->lat), cmp_u32);
+
+	if (v->kicked) {
+		/* The watchdog stopped it: a timer that never came is lost. */
+		if (is_timer_wl() && b->armed && !b->lost)
+			s->lost = 1;
+		snprintf(buf, len, "timeout-at-iter-%" PRIu64, b->progress);
+		return buf;
+	}
+	if (v->err[0])
+		return v->err;
+	if (!v->done)
+		return "not-done";
+	if (st != ST_OK)
+		return status_name(st);
+	if (s->lost)
+		return "lost";
+	if (s->dup)
+		return "dup";
+	if (s->spurious) {
+		snprintf(buf, len, "spurious-intid-%" PRIu64, b->bad_intid);
+		return buf;
+	}
+	if (s->stuck) {
+		snprintf(buf, len, "stuck-%s%s",
+			 b->stuck_bits & 1 ? "p" : "",
+			 b->stuck_bits & 2 ? "a" : "");
+		return buf;
+	}
+	if (s->early)
+		return "early";
+	if (s->hvc_bad) {
+		snprintf(buf, len, "hvc-ret-%#" PRIx64, b->hvc_ret);
+		return buf;
+	}
+	if (s->irqs != s->irqs_expected)
+		return "irq-count";
+	if (s->progress != opt.iters)
+		return "iter-count";
+	return NULL;
+}
+
+static void add_stats(struct stats *t, const struct stats *s)
+{
+	t->exits += s->exits;
+	t->mmio_exits += s->mmio_exits;
+	t->eintr += s->eintr;
+	t->migrations += s->migrations;
+	t->irqs_expected += s->irqs_expected;
+	t->irqs += s->irqs;
+	t->lost += s->lost;
+	t->dup += s->dup;
+	t->spurious += s->spurious;
+	t->stuck += s->stuck;
+	t->early += s->early;
+	t->progress += s->progress;
+	t->hvc_bad += s->hvc_bad;
+	memcpy(t->lat + t->nlat, s->lat, s->nlat * sizeof(*s->lat));
+	t->nlat += s->nlat;
+}
+
+static int report(uint64_t wall_ns)
+{
+	struct stats s, t;
+	char buf[64], reasons[256] = "";
+	const char *gic = opt.gic == 3 ? "v3" : "v2";
+	int i, bad = 0;
+
+	memset(&t, 0, sizeof(t));
+	t.lat = calloc(opt.nr_vcpus * opt.iters, sizeof(*t.lat));
+	if (!t.lat)
+		die("out of memory\n");
+	for (i = 0; i < opt.nr_vcpus; i++) {
+		const char *why = vcpu_result(&vcpus[i], &s, buf, sizeof(buf));
+
+		printf("vtc-vmm vcpu=%d workload=%s gic=%s iters=%" PRIu64,
+		       i, opt.workload, gic, opt.iters);
+		print_common(&s);
+		if (why) {
+			printf(" result=error reason=%s\n", why);
+			if (!bad++)
+				snprintf(reasons, sizeof(reasons),
+					 "vcpu%d-%s", i, why);
+		} else {
+			printf(" result=ok\n");
+		}
+		add_stats(&t, &s);
+	}
+	qsort(t.lat, t.nlat, sizeof(*t.lat), cmp_u32);
+	t.ns = wall_ns;
+	printf("vtc-vmm total workload=%s gic=%s vcpus=%d iters=%" PRIu64,
+	       opt.workload, gic, opt.nr_vcpus, opt.iters);
+	print_common(&t);
+	printf(" cntfrq=%" PRIu64 " period=%" PRIu64 " mmio_per_irq=%" PRIu64
+	       " migrate=%" PRIu64, cntfrq, opt.period,
+	       opt.wl == W_TIMER_MMIO ? opt.mmio_per_irq : 0, opt.migrate);
+	if (bad)
+		printf(" result=error reason=%s\n", reasons);
+	else
+		printf(" result=ok\n");
+	fflush(stdout);
+	free(t.lat);
+	return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+	uint64_t t0, t1;
+	int i, ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	parse_args(argc, argv);
+
+	asm volatile("mrs %0, cntfrq_el0" : "=r"(cntfrq));
+	if (!cntfrq)
+		die("CNTFRQ_EL0 is 0\n");
+	if (!opt.period)
+		opt.period = cntfrq / 5000 ? cntfrq / 5000 : 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_nop;	/* no SA_RESTART: KVM_RUN gets EINTR */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		die("sigaction: %s\n", strerror(errno));
+
+	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm_fd < 0)
+		die("/dev/kvm: %s\n", strerror(errno));
+	ret = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ret != KVM_API_VERSION)
+		die("KVM API version %d, expected %d\n", ret, KVM_API_VERSION);
+	ret = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (ret > 0 && opt.nr_vcpus > ret)
+		die("--vcpus %d > KVM_CAP_MAX_VCPUS %d\n", opt.nr_vcpus, ret);
+	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm_fd < 0)
+		die("KVM_CREATE_VM: %s\n", strerror(errno));
+
+	setup_cpus();
+	setup_memory();
+	setup_vcpus();
+	setup_gic();
+	setup_blocks();
+
+	msg("%s gic=v%d vcpus=%d iters=%" PRIu64 " period=%" PRIu64
+	    " cntfrq=%" PRIu64 " host_cpus=%d ram=%" PRIu64 "K\n",
+	    opt.workload, opt.gic, opt.nr_vcpus, opt.iters, opt.period,
+	    cntfrq, nr_cpus, ram_size >> 10);
+
+	if (pthread_barrier_init(&start_barrier, NULL, opt.nr_vcpus + 1))
+		die("pthread_barrier_init\n");
+	for (i = 0; i < opt.nr_vcpus; i++)
+		if (pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
+				   &vcpus[i]))
+			die("pthread_create\n");
+	pthread_barrier_wait(&start_barrier);
+	t0 = now_ns();
+	watchdog();
+	for (i = 0; i < opt.nr_vcpus; i++)
+		pthread_join(vcpus[i].thread, NULL);
+	t1 = now_ns();
+
+	return report(t1 - t0);
+}
