@@ -24,6 +24,13 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+/*
+ * kvm_vcpu_apply_reg_masks() is called from inline helpers of the KVM
+ * headers (__vcpu_sys_reg() with NV), so it is redirected before the
+ * includes: its prototype there then declares our pointer instead.
+ */
+#define kvm_vcpu_apply_reg_masks (*vtc_p_kvm_vcpu_apply_reg_masks)
+
 #include <linux/cpu.h>
 #include <linux/kvm.h>
 #include <linux/kvm_host.h>
@@ -60,8 +67,6 @@ static bool (*vtc_p_kvm_vgic_map_is_active)(struct kvm_vcpu *vcpu,
 static int (*vtc_p_kvm_vgic_inject_irq)(struct kvm *kvm, struct kvm_vcpu *vcpu,
 					unsigned int intid, bool level,
 					void *owner);
-static u64 (*vtc_p_kvm_vcpu_apply_reg_masks)(const struct kvm_vcpu *vcpu,
-					     enum vcpu_sysreg sr, u64 v);
 static struct tracepoint *vtc_p_tp_kvm_timer_update_irq;
 static void (*vtc_p_traceiter_kvm_timer_update_irq)(void *data,
 						    unsigned long vcpu_id,
@@ -89,8 +94,6 @@ static const struct vtc_sym vtc_mirror_syms[] = {
 #define kvm_vgic_map_is_active(v, i)	vtc_p_kvm_vgic_map_is_active(v, i)
 #define kvm_vgic_inject_irq(k, v, i, l, o) \
 	vtc_p_kvm_vgic_inject_irq(k, v, i, l, o)
-#define kvm_vcpu_apply_reg_masks(v, r, x) \
-	vtc_p_kvm_vcpu_apply_reg_masks(v, r, x)
 
 /*
  * The kernel's own kvm:kvm_timer_update_irq tracepoint, fired through its

@@ -57,6 +57,10 @@ struct vcpu {
 	int done;			/* guest wrote VTC_MMIO_DONE */
 	char err[160];			/* first error, "" if none */
 
+	/* KVM's own per-vcpu counters (KVM_GET_STATS_FD), end - start */
+	int stats_fd;
+	uint64_t kstat[8];
+
 	/* watchdog */
 	volatile int finished;		/* thread left its run loop */
 	volatile int kicked;
@@ -75,6 +79,8 @@ static struct {
 	uint64_t mmio_per_irq;
 	uint64_t timeout_s;
 	uint64_t brk;
+	uint64_t lost_ms;
+	uint64_t kick_us;
 	int quiet;
 } opt = {
 	.gic = 3,
@@ -82,7 +88,22 @@ static struct {
 	.iters = 1000,
 	.mmio_per_irq = 20,
 	.timeout_s = 10,
+	.lost_ms = 2000,
 };
+
+/* KVM vcpu binary stats reported as k_<name>. */
+static const char *const kstat_names[] = {
+	"exits", "mmio_exit_user", "mmio_exit_kernel", "hvc_exit_stat",
+	"wfi_exit_stat", "halt_wakeup", "halt_successful_poll",
+	"signal_exits",
+};
+static const char *const kstat_keys[] = {
+	"k_exits", "k_mmio_user", "k_mmio_kernel", "k_hvc", "k_wfi",
+	"k_halt_wakeup", "k_halt_poll_ok", "k_signal_exits",
+};
+_Static_assert(ARRAY_SIZE(kstat_names) == ARRAY_SIZE(kstat_keys), "kstat");
+_Static_assert(ARRAY_SIZE(kstat_names) <= 8, "kstat");
+static int kstat_off[ARRAY_SIZE(kstat_names)];	/* -1: not available */
 
 static int kvm_fd, vm_fd, gic_fd;
 static uint8_t *ram;
@@ -137,6 +158,10 @@ static void usage(FILE *f)
 "  --period TICKS       timer deadline offset (default CNTFRQ/5000, 200us)\n"
 "  --mmio-per-irq M     timer-mmio: MMIO exits per interrupt (default 20)\n"
 "  --timeout SEC        watchdog: no guest progress for SEC s (default 10)\n"
+"  --lost-ms MS         guest: timer irq lost after deadline + MS counter\n"
+"                       time (default 2000)\n"
+"  --kick-us US         signal every vcpu thread every US microseconds\n"
+"                       (KVM_RUN returns EINTR, as in livepatch transitions)\n"
 "  --break WHAT         deliberately broken guest: no-eoi, no-disable,\n"
 "                       no-enable (to check that errors are reported)\n"
 "  --quiet              no diagnostics on stderr\n"
@@ -203,7 +228,7 @@ static const struct {
 static void parse_args(int argc, char **argv)
 {
 	enum { O_GIC = 256, O_VCPUS, O_ITERS, O_MIGRATE, O_PERIOD, O_MPI,
-	       O_TIMEOUT, O_BREAK, O_QUIET };
+	       O_TIMEOUT, O_BREAK, O_QUIET, O_LOST, O_KICK };
 	static const struct option lopts[] = {
 		{ "gic", required_argument, NULL, O_GIC },
 		{ "vcpus", required_argument, NULL, O_VCPUS },
@@ -213,6 +238,8 @@ static void parse_args(int argc, char **argv)
 		{ "mmio-per-irq", required_argument, NULL, O_MPI },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "break", required_argument, NULL, O_BREAK },
+		{ "lost-ms", required_argument, NULL, O_LOST },
+		{ "kick-us", required_argument, NULL, O_KICK },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -221,7 +248,7 @@ static void parse_args(int argc, char **argv)
 	size_t i;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case O_GIC:
 			if (!strcmp(optarg, "v2") || !strcmp(optarg, "2"))
@@ -253,6 +280,14 @@ static void parse_args(int argc, char **argv)
 		case O_TIMEOUT:
 			opt.timeout_s = parse_u64("--timeout", optarg, 1,
 						  100000);
+			break;
+		case O_LOST:
+			opt.lost_ms = parse_u64("--lost-ms", optarg, 1,
+						10000000);
+			break;
+		case O_KICK:
+			opt.kick_us = parse_u64("--kick-us", optarg, 100,
+						100000000);
 			break;
 		case O_BREAK:
 			if (!strcmp(optarg, "no-eoi"))
@@ -394,6 +429,49 @@ static void setup_gic(void)
 		 KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "init");
 }
 
+/* Find our counters in the vcpu stats layout (the same for all vcpus). */
+static void stats_layout(int fd)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	size_t dsz, i, j;
+	char *descs;
+
+	for (j = 0; j < ARRAY_SIZE(kstat_off); j++)
+		kstat_off[j] = -1;
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		return;
+	dsz = sizeof(*d) + h.name_size;
+	descs = calloc(h.num_desc, dsz);
+	if (!descs)
+		return;
+	if (pread(fd, descs, h.num_desc * dsz, h.desc_offset) ==
+	    (ssize_t)(h.num_desc * dsz)) {
+		for (i = 0; i < h.num_desc; i++) {
+			d = (struct kvm_stats_desc *)(descs + i * dsz);
+			d->name[h.name_size - 1] = 0;
+			for (j = 0; j < ARRAY_SIZE(kstat_names); j++)
+				if (!strcmp(d->name, kstat_names[j]))
+					kstat_off[j] = h.data_offset +
+						       d->offset;
+		}
+	}
+	free(descs);
+}
+
+static void stats_read(struct vcpu *v, uint64_t *val)
+{
+	size_t j;
+
+	for (j = 0; j < ARRAY_SIZE(kstat_off); j++) {
+		val[j] = 0;
+		if (v->stats_fd >= 0 && kstat_off[j] >= 0 &&
+		    pread(v->stats_fd, &val[j], sizeof(val[j]),
+			  kstat_off[j]) != sizeof(val[j]))
+			val[j] = 0;
+	}
+}
+
 static void setup_vcpus(void)
 {
 	struct kvm_vcpu_init init;
@@ -419,6 +497,12 @@ static void setup_vcpus(void)
 			die("mmap kvm_run: %s\n", strerror(errno));
 		if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0)
 			die("KVM_ARM_VCPU_INIT %d: %s\n", i, strerror(errno));
+		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
+		if (v->stats_fd < 0)
+			msg("vcpu %d: no KVM_GET_STATS_FD: %s\n", i,
+			    strerror(errno));
+		else if (i == 0)
+			stats_layout(v->stats_fd);
 	}
 }
 
@@ -441,7 +525,7 @@ static void setup_blocks(void)
 		b->iters = opt.iters;
 		b->period = opt.period;
 		b->mmio_per_irq = opt.mmio_per_irq;
-		b->timeout = 2 * cntfrq;
+		b->timeout = cntfrq * opt.lost_ms / 1000;
 		b->brk = opt.brk;
 		b->gicd = VTC_GICD_BASE;
 		b->gicr = VTC_GICR_BASE + i * VTC_GICR_STRIDE;
@@ -549,9 +633,14 @@ static int handle_exit(struct vcpu *v)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
-	uint64_t t0, since_migrate = 0;
+	uint64_t t0, since_migrate = 0, k0[ARRAY_SIZE(kstat_off)];
+	char name[16];
+	size_t j;
 	int slot = v->id;
 
+	snprintf(name, sizeof(name), "vcpu%d", v->id);
+	pthread_setname_np(pthread_self(), name);
+	stats_read(v, k0);
 	pin(v, slot);
 	v->migrations = 0;
 	pthread_barrier_wait(&start_barrier);
@@ -579,6 +668,9 @@ static void *vcpu_thread(void *arg)
 		}
 	}
 	v->ns = now_ns() - t0;
+	stats_read(v, v->kstat);
+	for (j = 0; j < ARRAY_SIZE(kstat_off); j++)
+		v->kstat[j] -= k0[j];
 	__atomic_store_n(&v->finished, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -592,12 +684,25 @@ static void sig_nop(int sig)
 static void watchdog(void)
 {
 	uint64_t limit = opt.timeout_s * 1000000000ULL;
+	uint64_t nap = 20000, next_kick = 0;
 	int i, left;
 
+	if (opt.kick_us) {
+		nap = opt.kick_us < nap ? opt.kick_us : nap;
+		next_kick = now_ns() + opt.kick_us * 1000;
+	}
 	for (i = 0; i < opt.nr_vcpus; i++)
 		vcpus[i].last_change_ns = now_ns();
 	do {
-		usleep(20000);
+		usleep(nap);
+		if (next_kick && now_ns() >= next_kick) {
+			/* Like a livepatch transition's fake signal. */
+			for (i = 0; i < opt.nr_vcpus; i++)
+				if (!__atomic_load_n(&vcpus[i].finished,
+						     __ATOMIC_ACQUIRE))
+					pthread_kill(vcpus[i].thread, SIGUSR1);
+			next_kick = now_ns() + opt.kick_us * 1000;
+		}
 		left = 0;
 		for (i = 0; i < opt.nr_vcpus; i++) {
 			struct vcpu *v = &vcpus[i];
@@ -634,6 +739,7 @@ struct stats {
 	uint64_t exits, mmio_exits, eintr, migrations, ns;
 	uint64_t irqs_expected, irqs, lost, dup, spurious, stuck, early;
 	uint64_t progress, hvc_bad;
+	uint64_t kstat[ARRAY_SIZE(kstat_off)];
 	uint32_t *lat;
 	uint64_t nlat;
 };
@@ -654,6 +760,8 @@ static uint64_t pct(const struct stats *s, unsigned int p)
 
 static void print_common(const struct stats *s)
 {
+	size_t j;
+
 	printf(" exits=%" PRIu64 " mmio_exits=%" PRIu64
 	       " irqs_expected=%" PRIu64 " irqs=%" PRIu64 " lost=%" PRIu64
 	       " dup=%" PRIu64 " spurious=%" PRIu64 " stuck=%" PRIu64
@@ -665,6 +773,9 @@ static void print_common(const struct stats *s)
 	       pct(s, 100));
 	printf(" eintr=%" PRIu64 " migrations=%" PRIu64 " progress=%" PRIu64,
 	       s->eintr, s->migrations, s->progress);
+	for (j = 0; j < ARRAY_SIZE(kstat_off); j++)
+		if (kstat_off[j] >= 0)
+			printf(" %s=%" PRIu64, kstat_keys[j], s->kstat[j]);
 	printf(" ns=%" PRIu64 " ns_per_exit=%" PRIu64 " ns_per_iter=%" PRIu64,
 	       s->ns, s->exits ? s->ns / s->exits : 0,
 	       s->progress ? s->ns / s->progress : 0);
@@ -703,6 +814,7 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 	s->early = b->early;
 	s->progress = b->progress;
 	s->hvc_bad = b->hvc_bad;
+	memcpy(s->kstat, v->kstat, sizeof(s->kstat));
 	s->lat = v->lat;
 	s->nlat = b->irqs < opt.iters ? b->irqs : opt.iters;
 	qsort(s->lat, s->nlat, sizeof(*s->lat), cmp_u32);
@@ -749,6 +861,8 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 
 static void add_stats(struct stats *t, const struct stats *s)
 {
+	size_t j;
+
 	t->exits += s->exits;
 	t->mmio_exits += s->mmio_exits;
 	t->eintr += s->eintr;
@@ -762,6 +876,8 @@ static void add_stats(struct stats *t, const struct stats *s)
 	t->early += s->early;
 	t->progress += s->progress;
 	t->hvc_bad += s->hvc_bad;
+	for (j = 0; j < ARRAY_SIZE(kstat_off); j++)
+		t->kstat[j] += s->kstat[j];
 	memcpy(t->lat + t->nlat, s->lat, s->nlat * sizeof(*s->lat));
 	t->nlat += s->nlat;
 }

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vtimer-cache: cache the arm64 KVM timer PPI's "inactive" active state
+ * across vcpu put/load, as a livepatch of arch/arm64/kvm/arch_timer.c.
+ *
+ * Load order: check the kernel, resolve symbols, set up debugfs and the
+ * probes, then register the klp patch. Any failure unwinds everything
+ * before it, so a refused load leaves nothing behind.
+ *
+ * The cache is trusted only between the post_patch and pre_unpatch
+ * callbacks: during a transition old and new code run side by side, and the
+ * old code neither invalidates on a host ack nor records its writes.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <generated/utsrelease.h>
+#include <linux/delay.h>
+#include <linux/namei.h>
+#include <linux/livepatch.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/utsname.h>
+
+#include "vtc.h"
+#include "vtc_expect.h"
+
+int vtc_patch_state = VTC_PATCH_DISABLED;
+
+static const char *const vtc_patch_state_names[] = {
+	[VTC_PATCH_DISABLED]	= "disabled",
+	[VTC_PATCH_ENABLING]	= "enabling",
+	[VTC_PATCH_ENABLED]	= "enabled",
+	[VTC_PATCH_DISABLING]	= "disabling",
+};
+
+const char *vtc_patch_state_name(void)
+{
+	return vtc_patch_state_names[READ_ONCE(vtc_patch_state)];
+}
+
+static int vtc_pre_patch(struct klp_object *obj)
+{
+	WRITE_ONCE(vtc_patch_state, VTC_PATCH_ENABLING);
+	vtc_cache_set_trusted(&vtc_cache, false);
+	return 0;
+}
+
+static void vtc_post_patch(struct klp_object *obj)
+{
+	/* Every task now runs the new code: knowledge starts from here. */
+	vtc_cache_set_trusted(&vtc_cache, true);
+	vtc_invalidate_all(VTC_INV_TRANSITION);
+	WRITE_ONCE(vtc_patch_state, VTC_PATCH_ENABLED);
+	pr_info("enabled: caching timer PPI active state\n");
+}
+
+static void vtc_pre_unpatch(struct klp_object *obj)
+{
+	WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLING);
+	vtc_cache_set_trusted(&vtc_cache, false);
+	vtc_invalidate_all(VTC_INV_TRANSITION);
+}
+
+static void vtc_post_unpatch(struct klp_object *obj)
+{
+	vtc_cache_set_trusted(&vtc_cache, false);
+	/* Nobody runs the new code any more: its per-vcpu state can go. */
+	vtc_vcpu_free_all();
+	WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
+	pr_info("disabled: stock timer PPI programming\n");
+}
+
+/*
+ * A disabled klp patch cannot be enabled again: klp frees it. To keep the
+ * counters of both modes in one module, "enable" registers a fresh copy.
+ * Old copies are freed at module exit, when klp no longer references them.
+ */
+struct vtc_patch_set {
+	struct list_head node;
+	struct klp_patch patch;
+	struct klp_object objs[2];
+	struct klp_func funcs[];
+};
+
+static LIST_HEAD(vtc_patch_sets);
+static DEFINE_MUTEX(vtc_enable_mutex);
+
+/*
+ * klp removes a disabled patch's sysfs directory from a work item, after
+ * post_unpatch. A new copy registered before that would collide with it.
+ * (Waiting on the old patch's "finish" completion would steal the wakeup
+ * from klp's own waiter.)
+ */
+static int vtc_wait_sysfs_gone(void)
+{
+	struct path path;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (kern_path("/sys/kernel/livepatch/" KBUILD_MODNAME, 0, &path))
+			return 0;
+		path_put(&path);
+		msleep(20);
+	}
+	pr_err("cannot enable: the previous patch's sysfs directory is still there\n");
+	return -EBUSY;
+}
+
+int vtc_patch_enable(void)
+{
+	struct vtc_patch_set *set;
+	int ret;
+
+	mutex_lock(&vtc_enable_mutex);
+	if (READ_ONCE(vtc_patch_state) != VTC_PATCH_DISABLED) {
+		pr_err("cannot enable: the patch is %s\n",
+		       vtc_patch_state_name());
+		ret = -EBUSY;
+		goto out;
+	}
+
+	ret = vtc_wait_sysfs_gone();
+	if (ret)
+		goto out;
+
+	set = kzalloc(struct_size(set, funcs, vtc_mirror_nr_funcs + 1),
+		      GFP_KERNEL);
+	if (!set) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(set->funcs, vtc_mirror_funcs,
+	       sizeof(set->funcs[0]) * vtc_mirror_nr_funcs);
+	set->objs[0].funcs = set->funcs;
+	set->objs[0].callbacks.pre_patch = vtc_pre_patch;
+	set->objs[0].callbacks.post_patch = vtc_post_patch;
+	set->objs[0].callbacks.pre_unpatch = vtc_pre_unpatch;
+	set->objs[0].callbacks.post_unpatch = vtc_post_unpatch;
+	set->patch.mod = THIS_MODULE;
+	set->patch.objs = set->objs;
+
+	ret = klp_enable_patch(&set->patch);
+	if (ret) {
+		/* klp has unwound and released it synchronously. */
+		pr_err("klp_enable_patch failed: %d\n", ret);
+		WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
+		kfree(set);
+		goto out;
+	}
+	list_add(&set->node, &vtc_patch_sets);
+out:
+	mutex_unlock(&vtc_enable_mutex);
+	return ret;
+}
+
+static void vtc_patch_sets_free(void)
+{
+	struct vtc_patch_set *set, *tmp;
+
+	list_for_each_entry_safe(set, tmp, &vtc_patch_sets, node) {
+		list_del(&set->node);
+		kfree(set);
+	}
+}
+
+/*
+ * The copies are only valid for the code they replace. vermagic already
+ * ties the module to its build's release; this says so plainly, and checks
+ * that the replaced functions have the size they had in the build tree.
+ */
+static int vtc_check_kernel(void)
+{
+	const char *running = init_utsname()->release;
+	int i;
+
+	if (strcmp(running, UTS_RELEASE)) {
+		pr_err("built for kernel %s, running %s: refusing to load\n",
+		       UTS_RELEASE, running);
+		return -ENOEXEC;
+	}
+	if (strncmp(running, vtc_mirror_release, strlen(vtc_mirror_release))) {
+		pr_err("the patched copies mirror %s of Linux %s, running %s: refusing to load\n",
+		       vtc_mirror_source, vtc_mirror_release, running);
+		return -ENOEXEC;
+	}
+	for (i = 0; i < ARRAY_SIZE(vtc_expect); i++) {
+		unsigned long size = vtc_sym_size(vtc_expect[i].name);
+
+		if (size != vtc_expect[i].size) {
+			pr_err("function %s is %lu bytes, the module was built against %lu: refusing to load\n",
+			       vtc_expect[i].name, size, vtc_expect[i].size);
+			return -ENOEXEC;
+		}
+	}
+	return 0;
+}
+
+static int __init vtc_init(void)
+{
+	int ret;
+
+	ret = vtc_check_kernel();
+	if (ret)
+		return ret;
+	ret = vtc_mirror_init();
+	if (ret)
+		return ret;
+
+	vtc_cache_init(&vtc_cache);
+
+	ret = vtc_debugfs_init();
+	if (ret)
+		return ret;
+	ret = vtc_probes_init();
+	if (ret)
+		goto err_debugfs;
+	ret = vtc_patch_enable();
+	if (ret)
+		goto err_probes;
+
+	pr_info("loaded: timer PPIs vtimer=%u ptimer=%u, mirror of %s %s\n",
+		vtc_host_irq[0], vtc_host_irq[1], vtc_mirror_source,
+		vtc_mirror_release);
+	return 0;
+
+err_probes:
+	vtc_probes_exit();
+err_debugfs:
+	vtc_debugfs_exit();
+	vtc_vcpu_free_all();
+	return ret;
+}
+
+static void __exit vtc_exit(void)
+{
+	vtc_debugfs_exit();
+	vtc_probes_exit();
+	vtc_vcpu_free_all();
+	vtc_patch_sets_free();
+}
+
+module_init(vtc_init);
+module_exit(vtc_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Cache the arm64 KVM timer PPI active state (livepatch)");
+MODULE_INFO(livepatch, "Y");

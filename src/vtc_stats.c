@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vtimer-cache: /sys/kernel/debug/vtimer_cache/ (root only).
+ *
+ *   stats    counters, one "name value" pair per line (format in README);
+ *            writing "0" or "reset" zeroes them, anything else is -EINVAL
+ *   vcpus    per-vcpu shadow state: pid vcpu issued skipped ...
+ *   control  "enable": register the klp patch again after it was disabled
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpumask.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "vtc.h"
+
+#define VTC_STATS_VERSION	1
+
+static struct dentry *vtc_dir;
+
+static void vtc_sum(struct vtc_stats_cpu *sum)
+{
+	int cpu, t, v, i;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		struct vtc_stats_cpu *s = per_cpu_ptr(&vtc_stats, cpu);
+
+		sum->loads += READ_ONCE(s->loads);
+		for (t = 0; t < VTC_NR_TIMERS; t++) {
+			sum->issued[t] += READ_ONCE(s->issued[t]);
+			sum->skipped[t] += READ_ONCE(s->skipped[t]);
+			for (v = 0; v < 2; v++) {
+				sum->probe_writes[t][v] +=
+					READ_ONCE(s->probe_writes[t][v]);
+				sum->foreign_writes[t][v] +=
+					READ_ONCE(s->foreign_writes[t][v]);
+			}
+		}
+		for (i = 0; i < VTC_INV_NR; i++)
+			sum->inval[i] += READ_ONCE(s->inval[i]);
+		sum->shadow_alloc_failed += READ_ONCE(s->shadow_alloc_failed);
+	}
+}
+
+/* a / b with six decimals, without floating point */
+static void vtc_ratio(struct seq_file *m, const char *name, u64 a, u64 b)
+{
+	u64 r;
+
+	if (!b) {
+		seq_printf(m, "%s -\n", name);
+		return;
+	}
+	r = div64_u64(a * 1000000ULL, b);
+	seq_printf(m, "%s %llu.%06llu\n", name, div64_u64(r, 1000000ULL),
+		   r - div64_u64(r, 1000000ULL) * 1000000ULL);
+}
+
+static const char *const vtc_timer_names[VTC_NR_TIMERS] = {
+	"vtimer", "ptimer"
+};
+
+static int vtc_stats_show(struct seq_file *m, void *v)
+{
+	struct vtc_stats_cpu sum;
+	u64 issued, skipped, probe;
+	int cpu, t, i;
+
+	vtc_sum(&sum);
+	issued = sum.issued[0] + sum.issued[1];
+	skipped = sum.skipped[0] + sum.skipped[1];
+	probe = sum.probe_writes[0][0] + sum.probe_writes[0][1] +
+		sum.probe_writes[1][0] + sum.probe_writes[1][1];
+
+	seq_printf(m, "version %d\n", VTC_STATS_VERSION);
+	seq_printf(m, "patch %s\n", vtc_patch_state_name());
+	seq_printf(m, "trusted %d\n", READ_ONCE(vtc_cache.trusted));
+	seq_printf(m, "epoch %lu\n", vtc_epoch_read(&vtc_cache.epoch));
+	seq_printf(m, "irq.vtimer %u\n", vtc_host_irq[0]);
+	seq_printf(m, "irq.ptimer %u\n", vtc_host_irq[1]);
+	seq_printf(m, "loads %llu\n", sum.loads);
+	seq_printf(m, "issued %llu\n", issued);
+	seq_printf(m, "skipped %llu\n", skipped);
+	vtc_ratio(m, "skip_ratio", skipped, issued + skipped);
+	vtc_ratio(m, "issued_per_load", issued, sum.loads);
+	seq_printf(m, "writes %llu\n", probe);
+	vtc_ratio(m, "writes_per_load", probe, sum.loads);
+	for (t = 0; t < VTC_NR_TIMERS; t++) {
+		const char *n = vtc_timer_names[t];
+
+		seq_printf(m, "issued.%s %llu\n", n, sum.issued[t]);
+		seq_printf(m, "skipped.%s %llu\n", n, sum.skipped[t]);
+		seq_printf(m, "writes.%s.inactive %llu\n", n,
+			   sum.probe_writes[t][0]);
+		seq_printf(m, "writes.%s.active %llu\n", n,
+			   sum.probe_writes[t][1]);
+		seq_printf(m, "foreign.%s.inactive %llu\n", n,
+			   sum.foreign_writes[t][0]);
+		seq_printf(m, "foreign.%s.active %llu\n", n,
+			   sum.foreign_writes[t][1]);
+	}
+	for (i = 0; i < VTC_INV_NR; i++)
+		seq_printf(m, "inval.%s %llu\n", vtc_inval_names[i],
+			   sum.inval[i]);
+	seq_printf(m, "shadow.vcpus %d\n", vtc_vcpu_count());
+	seq_printf(m, "shadow.alloc_failed %llu\n", sum.shadow_alloc_failed);
+	for_each_possible_cpu(cpu) {
+		struct vtc_stats_cpu *s = per_cpu_ptr(&vtc_stats, cpu);
+
+		seq_printf(m, "cpu%d.loads %llu\n", cpu, READ_ONCE(s->loads));
+		seq_printf(m, "cpu%d.issued %llu\n", cpu,
+			   READ_ONCE(s->issued[0]) + READ_ONCE(s->issued[1]));
+		seq_printf(m, "cpu%d.skipped %llu\n", cpu,
+			   READ_ONCE(s->skipped[0]) + READ_ONCE(s->skipped[1]));
+		seq_printf(m, "cpu%d.writes %llu\n", cpu,
+			   READ_ONCE(s->probe_writes[0][0]) +
+			   READ_ONCE(s->probe_writes[0][1]) +
+			   READ_ONCE(s->probe_writes[1][0]) +
+			   READ_ONCE(s->probe_writes[1][1]));
+	}
+	return 0;
+}
+
+void vtc_stats_reset(void)
+{
+	int cpu;
+
+	/* Racy against concurrent increments by design: a counter reset. */
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(&vtc_stats, cpu), 0,
+		       sizeof(struct vtc_stats_cpu));
+	vtc_vcpu_reset_counts();
+}
+
+static int vtc_stats_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, vtc_stats_show, inode->i_private);
+}
+
+/* Read the single word written to a control file, or fail. */
+static int vtc_read_word(const char __user *ubuf, size_t count, char *buf,
+			 size_t size)
+{
+	if (!count || count >= size)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	strim(buf);
+	return 0;
+}
+
+static ssize_t vtc_stats_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	char buf[16];
+	int ret;
+
+	ret = vtc_read_word(ubuf, count, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (strcmp(buf, "0") && strcmp(buf, "reset"))
+		return -EINVAL;
+	vtc_stats_reset();
+	return count;
+}
+
+static const struct file_operations vtc_stats_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vtc_stats_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+	.write		= vtc_stats_write,
+};
+
+static int vtc_vcpus_show(struct seq_file *m, void *v)
+{
+	vtc_vcpu_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vtc_vcpus);
+
+static ssize_t vtc_control_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	char buf[16];
+	int ret;
+
+	ret = vtc_read_word(ubuf, count, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (strcmp(buf, "enable"))
+		return -EINVAL;
+	ret = vtc_patch_enable();
+	return ret ? ret : count;
+}
+
+static const struct file_operations vtc_control_fops = {
+	.owner		= THIS_MODULE,
+	.write		= vtc_control_write,
+	.llseek		= noop_llseek,
+};
+
+int vtc_debugfs_init(void)
+{
+	vtc_dir = debugfs_create_dir("vtimer_cache", NULL);
+	if (IS_ERR(vtc_dir)) {
+		pr_err("cannot create debugfs directory: %ld\n",
+		       PTR_ERR(vtc_dir));
+		return PTR_ERR(vtc_dir);
+	}
+	debugfs_create_file("stats", 0600, vtc_dir, NULL, &vtc_stats_fops);
+	debugfs_create_file("vcpus", 0400, vtc_dir, NULL, &vtc_vcpus_fops);
+	debugfs_create_file("control", 0200, vtc_dir, NULL, &vtc_control_fops);
+	return 0;
+}
+
+void vtc_debugfs_exit(void)
+{
+	debugfs_remove_recursive(vtc_dir);
+}
