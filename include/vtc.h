@@ -56,6 +56,7 @@ struct vtc_vcpu {
 	s8 state[VTC_NR_TIMERS];	/* last programmed: 0, 1; -1 never */
 	s16 cpu[VTC_NR_TIMERS];		/* where it was programmed */
 	s8 level[4];			/* last timer level, by timer_id */
+	u8 force[VTC_NR_TIMERS];	/* level changed: issue the next write */
 	u64 issued;
 	u64 skipped;
 };
@@ -76,11 +77,15 @@ int vtc_syms_resolve(const struct vtc_sym *syms, int n);
 unsigned long vtc_sym_size(const char *name);
 
 /* Provided by the per-series mirror (src/kernel-X.Y/). */
-extern const char vtc_mirror_release[];
-extern const char vtc_mirror_source[];
-extern struct klp_func vtc_mirror_funcs[];
-extern const int vtc_mirror_nr_funcs;
-int vtc_mirror_init(void);
+struct vtc_mirror {
+	const char *release;		/* the kernel release it mirrors */
+	const char *source;		/* the file it mirrors */
+	struct klp_func *funcs;		/* what the klp patch replaces */
+	int nr_funcs;
+	int (*init)(void);		/* resolve its symbols, check the host */
+};
+
+extern const struct vtc_mirror vtc_mirror;
 
 /* Called from the mirrored functions. */
 int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active);
@@ -101,6 +106,8 @@ void vtc_vcpu_reset_counts(void);
 
 /* vtc_probe.c */
 int vtc_probes_init(void);
+bool vtc_probe_missed(void);
+unsigned long vtc_probe_nmissed(void);
 void vtc_probes_exit(void);
 
 /* vtc_stats.c */

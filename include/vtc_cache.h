@@ -27,36 +27,36 @@
 #include <linux/types.h>
 #define VTC_READ(x)		READ_ONCE(x)
 #define VTC_WRITE(x, v)		WRITE_ONCE(x, v)
-typedef atomic_long_t vtc_epoch_t;
-#define vtc_epoch_read(p)	((unsigned long)atomic_long_read(p))
-#define vtc_epoch_set(p, v)	atomic_long_set(p, v)
-#define vtc_epoch_inc(p)	((unsigned long)atomic_long_inc_return(p))
-typedef atomic_t vtc_count_t;
-#define vtc_count_read(p)	atomic_read(p)
-#define vtc_count_set(p, v)	atomic_set(p, v)
-#define vtc_count_inc(p)	atomic_inc(p)
-#define vtc_count_dec(p)	atomic_dec(p)
+struct vtc_epoch { atomic_long_t v; };
+#define vtc_epoch_read(p)	((unsigned long)atomic_long_read(&(p)->v))
+#define vtc_epoch_set(p, x)	atomic_long_set(&(p)->v, x)
+#define vtc_epoch_inc(p)	((unsigned long)atomic_long_inc_return(&(p)->v))
+struct vtc_count { atomic_t v; };
+#define vtc_count_read(p)	atomic_read(&(p)->v)
+#define vtc_count_set(p, x)	atomic_set(&(p)->v, x)
+#define vtc_count_inc(p)	atomic_inc(&(p)->v)
+#define vtc_count_dec(p)	atomic_dec(&(p)->v)
 #else
 #include <stdbool.h>
 #define VTC_READ(x)		(x)
 #define VTC_WRITE(x, v)		((x) = (v))
-typedef unsigned long vtc_epoch_t;
-#define vtc_epoch_read(p)	(*(p))
-#define vtc_epoch_set(p, v)	(*(p) = (v))
-#define vtc_epoch_inc(p)	(++*(p))
-typedef int vtc_count_t;
-#define vtc_count_read(p)	(*(p))
-#define vtc_count_set(p, v)	(*(p) = (v))
-#define vtc_count_inc(p)	(++*(p))
-#define vtc_count_dec(p)	(--*(p))
+struct vtc_epoch { unsigned long v; };
+#define vtc_epoch_read(p)	((p)->v)
+#define vtc_epoch_set(p, x)	((p)->v = (x))
+#define vtc_epoch_inc(p)	(++(p)->v)
+struct vtc_count { int v; };
+#define vtc_count_read(p)	((p)->v)
+#define vtc_count_set(p, x)	((p)->v = (x))
+#define vtc_count_inc(p)	(++(p)->v)
+#define vtc_count_dec(p)	(--(p)->v)
 #endif
 
 #define VTC_NR_TIMERS	2	/* direct timers: 0 = vtimer, 1 = ptimer */
 
 struct vtc_cache_global {
-	vtc_epoch_t epoch;		/* never 0 */
+	struct vtc_epoch epoch;		/* never 0 */
 	int trusted;			/* post_patch .. pre_unpatch */
-	vtc_count_t foreign_inflight;	/* foreign active writes under way */
+	struct vtc_count foreign_inflight;	/* foreign active writes under way */
 };
 
 struct vtc_cache_cpu {

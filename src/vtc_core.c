@@ -207,10 +207,14 @@ int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active)
 	local_irq_save(flags);
 	cpu = smp_processor_id();
 	c = this_cpu_ptr(&vtc_hw);
-	if (vtc_cache_may_skip(&vtc_cache, c, t, active)) {
+	/*
+	 * Without its shadow the vcpu's level changes are unknown, and after
+	 * a missed probe hit a foreign write may have gone unseen: no skip.
+	 */
+	if (vv && !READ_ONCE(vv->force[t]) && !vtc_probe_missed() &&
+	    vtc_cache_may_skip(&vtc_cache, c, t, active)) {
 		__this_cpu_inc(vtc_stats.skipped[t]);
-		if (vv)
-			vv->skipped++;
+		vv->skipped++;
 		vtc_hook_skip(cpu, t, vcpu->vcpu_id);
 	} else {
 		__this_cpu_write(vtc_in_write, 1);
@@ -223,8 +227,10 @@ int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active)
 			__this_cpu_inc(vtc_stats.inval[VTC_INV_WRITE_ERROR]);
 		}
 		__this_cpu_inc(vtc_stats.issued[t]);
-		if (vv)
+		if (vv) {
 			vv->issued++;
+			WRITE_ONCE(vv->force[t], 0);
+		}
 		vtc_hook_issue(cpu, t, vcpu->vcpu_id, active);
 	}
 	if (vv) {
@@ -250,23 +256,29 @@ void vtc_host_ack(unsigned int irq)
 }
 
 /*
- * kvm_timer_update_irq(): the 2016 patch forgot the cache on any change of
- * the timer's level. Nothing here proves that a level change can set the
- * physical active bit (only an ack or a write can), but it is cheap and
- * rare, so we keep that safety margin, and forget on every CPU.
+ * kvm_timer_update_irq(): the 2016 patch forgot the vcpu's cache on any
+ * change of the timer's level. We keep that rule with the same scope: the
+ * vcpu's next write of that timer is issued whatever the CPU knows. Only an
+ * ack or a write can set the physical active bit, so this is a safety
+ * margin, not the argument; the first level seen is not a change.
  */
 void vtc_timer_level(struct kvm_vcpu *vcpu, struct arch_timer_context *ctx,
 		     bool level)
 {
 	struct vtc_vcpu *vv = vtc_vcpu_get(vcpu);
 	int id = arch_timer_ctx_index(ctx);
+	int t = vtc_timer_index(ctx->host_timer_irq);
 
-	if (!vv || id < 0 || id >= ARRAY_SIZE(vv->level)) {
+	if (!vv || id < 0 || id >= ARRAY_SIZE(vv->level) || t < 0) {
 		vtc_invalidate_all(VTC_INV_LEVEL);
 		return;
 	}
 	if (vv->level[id] == level)
 		return;
+	if (vv->level[id] >= 0) {
+		WRITE_ONCE(vv->force[t], 1);
+		this_cpu_inc(vtc_stats.inval[VTC_INV_LEVEL]);
+		vtc_hook_invalidate(raw_smp_processor_id(), VTC_INV_LEVEL);
+	}
 	vv->level[id] = level;
-	vtc_invalidate_all(VTC_INV_LEVEL);
 }

@@ -67,6 +67,22 @@ static struct fprobe vtc_write_probe = {
 	.exit_handler	= vtc_write_exit,
 };
 
+/*
+ * fprobe drops a hit, counting it in nmissed, when it cannot reserve its
+ * per-call data. A dropped entry of a foreign write of "active" would let
+ * it through unbracketed, so after any miss the cache is never trusted
+ * again (until the module is reloaded).
+ */
+bool vtc_probe_missed(void)
+{
+	return READ_ONCE(vtc_write_probe.nmissed) != 0;
+}
+
+unsigned long vtc_probe_nmissed(void)
+{
+	return READ_ONCE(vtc_write_probe.nmissed);
+}
+
 static int vtc_load_entry(struct fprobe *fp, unsigned long ip,
 			  unsigned long ret_ip, struct ftrace_regs *fregs,
 			  void *data)

@@ -80,6 +80,9 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "patch %s\n", vtc_patch_state_name());
 	seq_printf(m, "trusted %d\n", READ_ONCE(vtc_cache.trusted));
 	seq_printf(m, "epoch %lu\n", vtc_epoch_read(&vtc_cache.epoch));
+	seq_printf(m, "foreign_inflight %d\n",
+		   vtc_count_read(&vtc_cache.foreign_inflight));
+	seq_printf(m, "probe_missed %lu\n", vtc_probe_nmissed());
 	seq_printf(m, "irq.vtimer %u\n", vtc_host_irq[0]);
 	seq_printf(m, "irq.ptimer %u\n", vtc_host_irq[1]);
 	seq_printf(m, "loads %llu\n", sum.loads);

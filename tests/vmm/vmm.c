@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -81,6 +82,7 @@ static struct {
 	uint64_t brk;
 	uint64_t lost_ms;
 	uint64_t kick_us;
+	uint64_t cycles;		/* --cycles: 0 = one VM, old output */
 	int quiet;
 } opt = {
 	.gic = 3,
@@ -111,6 +113,13 @@ static uint64_t ram_size, vcpu_stride, cntfrq;
 static struct vcpu vcpus[MAX_VCPUS];
 static int cpus[1024], nr_cpus;
 static pthread_barrier_t start_barrier;
+static int mmap_size;
+static int stats_layout_done;
+static uint64_t cur_cycle;		/* --cycles: 1-based, 0 otherwise */
+
+/* vcpu threads signal the watchdog when they leave their run loop. */
+static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wd_cond;
 
 static void msg(const char *fmt, ...)
 {
@@ -132,8 +141,15 @@ static void die(const char *fmt, ...)
 	fputs("vtc-vmm: error: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	printf("vtc-vmm total workload=%s vcpus=%d result=error reason=setup\n",
-	       opt.workload ? opt.workload : "-", opt.nr_vcpus);
+	if (cur_cycle)
+		fprintf(stderr, "vtc-vmm: error in cycle %" PRIu64 " of %"
+			PRIu64 "\n", cur_cycle, opt.cycles);
+	printf("vtc-vmm total workload=%s vcpus=%d", opt.workload ?
+	       opt.workload : "-", opt.nr_vcpus);
+	if (cur_cycle)
+		printf(" cycles=%" PRIu64 " failed_cycle=%" PRIu64,
+		       cur_cycle, cur_cycle);
+	printf(" result=error reason=setup\n");
 	exit(1);
 }
 
@@ -162,6 +178,8 @@ static void usage(FILE *f)
 "                       time (default 2000)\n"
 "  --kick-us US         signal every vcpu thread every US microseconds\n"
 "                       (KVM_RUN returns EINTR, as in livepatch transitions)\n"
+"  --cycles N           create, run and destroy the whole VM N times (leak\n"
+"                       tests); the results add up, each cycle is checked\n"
 "  --break WHAT         deliberately broken guest: no-eoi, no-disable,\n"
 "                       no-enable (to check that errors are reported)\n"
 "  --quiet              no diagnostics on stderr\n"
@@ -228,7 +246,7 @@ static const struct {
 static void parse_args(int argc, char **argv)
 {
 	enum { O_GIC = 256, O_VCPUS, O_ITERS, O_MIGRATE, O_PERIOD, O_MPI,
-	       O_TIMEOUT, O_BREAK, O_QUIET, O_LOST, O_KICK };
+	       O_TIMEOUT, O_BREAK, O_QUIET, O_LOST, O_KICK, O_CYCLES };
 	static const struct option lopts[] = {
 		{ "gic", required_argument, NULL, O_GIC },
 		{ "vcpus", required_argument, NULL, O_VCPUS },
@@ -240,6 +258,7 @@ static void parse_args(int argc, char **argv)
 		{ "break", required_argument, NULL, O_BREAK },
 		{ "lost-ms", required_argument, NULL, O_LOST },
 		{ "kick-us", required_argument, NULL, O_KICK },
+		{ "cycles", required_argument, NULL, O_CYCLES },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -288,6 +307,10 @@ static void parse_args(int argc, char **argv)
 		case O_KICK:
 			opt.kick_us = parse_u64("--kick-us", optarg, 100,
 						100000000);
+			break;
+		case O_CYCLES:
+			opt.cycles = parse_u64("--cycles", optarg, 1,
+					       100000000);
 			break;
 		case O_BREAK:
 			if (!strcmp(optarg, "no-eoi"))
@@ -475,11 +498,8 @@ static void stats_read(struct vcpu *v, uint64_t *val)
 static void setup_vcpus(void)
 {
 	struct kvm_vcpu_init init;
-	int mmap_size, i;
+	int i;
 
-	mmap_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (mmap_size < (int)sizeof(struct kvm_run))
-		die("KVM_GET_VCPU_MMAP_SIZE: %s\n", strerror(errno));
 	if (ioctl(vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
 		die("KVM_ARM_PREFERRED_TARGET: %s\n", strerror(errno));
 	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
@@ -501,8 +521,10 @@ static void setup_vcpus(void)
 		if (v->stats_fd < 0)
 			msg("vcpu %d: no KVM_GET_STATS_FD: %s\n", i,
 			    strerror(errno));
-		else if (i == 0)
+		else if (!stats_layout_done) {
 			stats_layout(v->stats_fd);
+			stats_layout_done = 1;
+		}
 	}
 }
 
@@ -671,13 +693,45 @@ static void *vcpu_thread(void *arg)
 	stats_read(v, v->kstat);
 	for (j = 0; j < ARRAY_SIZE(kstat_off); j++)
 		v->kstat[j] -= k0[j];
+	pthread_mutex_lock(&wd_lock);
 	__atomic_store_n(&v->finished, 1, __ATOMIC_RELEASE);
+	pthread_cond_signal(&wd_cond);
+	pthread_mutex_unlock(&wd_lock);
 	return NULL;
 }
 
 static void sig_nop(int sig)
 {
 	(void)sig;
+}
+
+static int all_finished(void)
+{
+	int i;
+
+	for (i = 0; i < opt.nr_vcpus; i++)
+		if (!__atomic_load_n(&vcpus[i].finished, __ATOMIC_ACQUIRE))
+			return 0;
+	return 1;
+}
+
+/*
+ * Sleep up to us microseconds, less if a vcpu thread finishes meanwhile
+ * (so a short run, or a --cycles cycle, does not wait out the nap).
+ */
+static void watchdog_nap(uint64_t us)
+{
+	struct timespec ts;
+	uint64_t t;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec + us * 1000;
+	ts.tv_sec = t / 1000000000ULL;
+	ts.tv_nsec = t % 1000000000ULL;
+	pthread_mutex_lock(&wd_lock);
+	if (!all_finished())
+		pthread_cond_timedwait(&wd_cond, &wd_lock, &ts);
+	pthread_mutex_unlock(&wd_lock);
 }
 
 /* Kick vcpus whose guest made no progress for --timeout seconds. */
@@ -694,7 +748,7 @@ static void watchdog(void)
 	for (i = 0; i < opt.nr_vcpus; i++)
 		vcpus[i].last_change_ns = now_ns();
 	do {
-		usleep(nap);
+		watchdog_nap(nap);
 		if (next_kick && now_ns() >= next_kick) {
 			/* Like a livepatch transition's fake signal. */
 			for (i = 0; i < opt.nr_vcpus; i++)
@@ -882,11 +936,45 @@ static void add_stats(struct stats *t, const struct stats *s)
 	t->nlat += s->nlat;
 }
 
+static const char *gic_name(void)
+{
+	return opt.gic == 3 ? "v3" : "v2";
+}
+
+static void print_vcpu(int i, const struct stats *s, const char *why)
+{
+	printf("vtc-vmm vcpu=%d workload=%s gic=%s iters=%" PRIu64,
+	       i, opt.workload, gic_name(), opt.iters);
+	print_common(s);
+	if (why)
+		printf(" result=error reason=%s\n", why);
+	else
+		printf(" result=ok\n");
+}
+
+/* The total line; extra (" key=value"...) goes before result. */
+static void print_total(const struct stats *t, const char *extra,
+			const char *reason)
+{
+	printf("vtc-vmm total workload=%s gic=%s vcpus=%d iters=%" PRIu64,
+	       opt.workload, gic_name(), opt.nr_vcpus, opt.iters);
+	print_common(t);
+	printf(" cntfrq=%" PRIu64 " period=%" PRIu64 " mmio_per_irq=%" PRIu64
+	       " migrate=%" PRIu64, cntfrq, opt.period,
+	       opt.wl == W_TIMER_MMIO ? opt.mmio_per_irq : 0, opt.migrate);
+	if (extra)
+		fputs(extra, stdout);
+	if (reason)
+		printf(" result=error reason=%s\n", reason);
+	else
+		printf(" result=ok\n");
+	fflush(stdout);
+}
+
 static int report(uint64_t wall_ns)
 {
 	struct stats s, t;
 	char buf[64], reasons[256] = "";
-	const char *gic = opt.gic == 3 ? "v3" : "v2";
 	int i, bad = 0;
 
 	memset(&t, 0, sizeof(t));
@@ -896,41 +984,282 @@ static int report(uint64_t wall_ns)
 	for (i = 0; i < opt.nr_vcpus; i++) {
 		const char *why = vcpu_result(&vcpus[i], &s, buf, sizeof(buf));
 
-		printf("vtc-vmm vcpu=%d workload=%s gic=%s iters=%" PRIu64,
-		       i, opt.workload, gic, opt.iters);
-		print_common(&s);
-		if (why) {
-			printf(" result=error reason=%s\n", why);
-			if (!bad++)
-				snprintf(reasons, sizeof(reasons),
-					 "vcpu%d-%s", i, why);
-		} else {
-			printf(" result=ok\n");
-		}
+		print_vcpu(i, &s, why);
+		if (why && !bad++)
+			snprintf(reasons, sizeof(reasons), "vcpu%d-%s", i, why);
 		add_stats(&t, &s);
 	}
 	qsort(t.lat, t.nlat, sizeof(*t.lat), cmp_u32);
 	t.ns = wall_ns;
-	printf("vtc-vmm total workload=%s gic=%s vcpus=%d iters=%" PRIu64,
-	       opt.workload, gic, opt.nr_vcpus, opt.iters);
-	print_common(&t);
-	printf(" cntfrq=%" PRIu64 " period=%" PRIu64 " mmio_per_irq=%" PRIu64
-	       " migrate=%" PRIu64, cntfrq, opt.period,
-	       opt.wl == W_TIMER_MMIO ? opt.mmio_per_irq : 0, opt.migrate);
-	if (bad)
-		printf(" result=error reason=%s\n", reasons);
-	else
-		printf(" result=ok\n");
-	fflush(stdout);
+	print_total(&t, NULL, bad ? reasons : NULL);
 	free(t.lat);
 	return bad ? 1 : 0;
+}
+
+/* ---- one VM: create, run, destroy ---- */
+
+static void vm_create(void)
+{
+	memset(vcpus, 0, sizeof(vcpus));
+	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm_fd < 0)
+		die("KVM_CREATE_VM: %s\n", strerror(errno));
+	setup_memory();
+	setup_vcpus();
+	setup_gic();
+	setup_blocks();
+}
+
+/* Run all vcpus to the end; return the wall time of the run. */
+static uint64_t vm_run(void)
+{
+	uint64_t t0, t1;
+	int i;
+
+	if (pthread_barrier_init(&start_barrier, NULL, opt.nr_vcpus + 1))
+		die("pthread_barrier_init\n");
+	for (i = 0; i < opt.nr_vcpus; i++)
+		if (pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
+				   &vcpus[i]))
+			die("pthread_create\n");
+	pthread_barrier_wait(&start_barrier);
+	t0 = now_ns();
+	watchdog();
+	for (i = 0; i < opt.nr_vcpus; i++)
+		pthread_join(vcpus[i].thread, NULL);
+	t1 = now_ns();
+	pthread_barrier_destroy(&start_barrier);
+	return t1 - t0;
+}
+
+/* What keeps a VM alive after its run: KVM destroys it on the last close. */
+struct corpse {
+	int vm_fd, gic_fd, nr;
+	int fd[MAX_VCPUS], stats_fd[MAX_VCPUS];
+	struct kvm_run *run[MAX_VCPUS];
+	uint8_t *ram;
+	uint64_t ram_size;
+};
+
+/* Take the VM out of the globals, which are free for the next one. */
+static void vm_detach(struct corpse *c)
+{
+	int i;
+
+	c->vm_fd = vm_fd;
+	c->gic_fd = gic_fd;
+	c->nr = opt.nr_vcpus;
+	for (i = 0; i < opt.nr_vcpus; i++) {
+		c->fd[i] = vcpus[i].fd;
+		c->stats_fd[i] = vcpus[i].stats_fd;
+		c->run[i] = vcpus[i].run;
+	}
+	c->ram = ram;
+	c->ram_size = ram_size;
+	vm_fd = gic_fd = -1;
+	ram = NULL;
+}
+
+static void vm_bury(struct corpse *c)
+{
+	int i;
+
+	for (i = 0; i < c->nr; i++) {
+		if (munmap(c->run[i], mmap_size) < 0)
+			die("munmap kvm_run: %s\n", strerror(errno));
+		if (c->stats_fd[i] >= 0)
+			close(c->stats_fd[i]);
+		if (close(c->fd[i]) < 0)
+			die("close vcpu %d: %s\n", i, strerror(errno));
+	}
+	if (close(c->gic_fd) < 0 || close(c->vm_fd) < 0)
+		die("close vm: %s\n", strerror(errno));
+	if (munmap(c->ram, c->ram_size) < 0)
+		die("munmap guest RAM: %s\n", strerror(errno));
+}
+
+/*
+ * --cycles: VM k is destroyed (its last close: kvm_destroy_vm) by this
+ * thread while the main thread creates and runs VM k+1, so at most two
+ * VMs exist at a time.  Teardown is a third of a cycle under TCG.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	struct corpse c;
+	int busy, quit;
+} reaper = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void *reaper_thread(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "reaper");
+	pthread_mutex_lock(&reaper.lock);
+	for (;;) {
+		while (!reaper.busy && !reaper.quit)
+			pthread_cond_wait(&reaper.cond, &reaper.lock);
+		if (!reaper.busy)
+			break;
+		pthread_mutex_unlock(&reaper.lock);
+		vm_bury(&reaper.c);
+		pthread_mutex_lock(&reaper.lock);
+		reaper.busy = 0;
+		pthread_cond_broadcast(&reaper.cond);
+	}
+	pthread_mutex_unlock(&reaper.lock);
+	return NULL;
+}
+
+/* Hand the current VM to the reaper, once it is done with the last one. */
+static void reaper_give(void)
+{
+	pthread_mutex_lock(&reaper.lock);
+	while (reaper.busy)
+		pthread_cond_wait(&reaper.cond, &reaper.lock);
+	vm_detach(&reaper.c);
+	reaper.busy = 1;
+	pthread_cond_broadcast(&reaper.cond);
+	pthread_mutex_unlock(&reaper.lock);
+}
+
+/* Wait until every VM handed over is destroyed, stop the reaper. */
+static void reaper_stop(void)
+{
+	pthread_mutex_lock(&reaper.lock);
+	reaper.quit = 1;
+	pthread_cond_broadcast(&reaper.cond);
+	pthread_mutex_unlock(&reaper.lock);
+	pthread_join(reaper.thread, NULL);
+}
+
+/* ---- --cycles ---- */
+
+/* Per-vcpu sums over the cycles, with their own latency arrays. */
+static struct stats acc[MAX_VCPUS];
+static uint64_t acc_cap[MAX_VCPUS];
+static char acc_why[MAX_VCPUS][160];
+
+static void lat_reserve(struct stats *t, uint64_t *cap, uint64_t n)
+{
+	uint64_t want = t->nlat + n;
+	uint32_t *p;
+
+	if (want <= *cap)
+		return;
+	if (want < 2 * *cap)
+		want = 2 * *cap;
+	p = realloc(t->lat, want * sizeof(*t->lat));
+	if (!p)
+		die("out of memory (latencies of %" PRIu64 " cycles)\n",
+		    cur_cycle);
+	t->lat = p;
+	*cap = want;
+}
+
+static int count_fds(void)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Check this cycle's vcpus and add them up; return 1 if one failed. */
+static int cycle_collect(char *reason, size_t len)
+{
+	struct stats s;
+	char buf[64];
+	int i, bad = 0;
+
+	for (i = 0; i < opt.nr_vcpus; i++) {
+		const char *why = vcpu_result(&vcpus[i], &s, buf, sizeof(buf));
+
+		lat_reserve(&acc[i], &acc_cap[i], s.nlat);
+		add_stats(&acc[i], &s);
+		acc[i].ns += s.ns;
+		if (why) {
+			if (!acc_why[i][0])
+				snprintf(acc_why[i], sizeof(acc_why[i]), "%s",
+					 why);
+			if (!bad++)
+				snprintf(reason, len, "vcpu%d-%s", i, why);
+		}
+	}
+	return bad;
+}
+
+static int run_cycles(void)
+{
+	struct stats t;
+	uint64_t c, failed = 0, run_ns = 0, wall, t0 = now_ns(), tcap = 0;
+	char reason[256] = "", extra[160];
+	int i, fds0 = count_fds(), fds, leak = 0;
+
+	if (pthread_create(&reaper.thread, NULL, reaper_thread, NULL))
+		die("pthread_create\n");
+	for (c = 1; c <= opt.cycles; c++) {
+		cur_cycle = c;
+		vm_create();
+		if (c == 1)
+			msg("%s gic=v%d vcpus=%d iters=%" PRIu64 " cycles=%"
+			    PRIu64 " period=%" PRIu64 " cntfrq=%" PRIu64
+			    " host_cpus=%d ram=%" PRIu64 "K\n", opt.workload,
+			    opt.gic, opt.nr_vcpus, opt.iters, opt.cycles,
+			    opt.period, cntfrq, nr_cpus, ram_size >> 10);
+		run_ns += vm_run();
+		if (cycle_collect(reason, sizeof(reason))) {
+			msg("cycle %" PRIu64 " failed: %s\n", c, reason);
+			failed = c;
+		}
+		reaper_give();
+		if (failed)
+			break;
+	}
+	reaper_stop();
+	wall = now_ns() - t0;
+	cur_cycle = 0;
+	c = failed ? failed : opt.cycles;
+	if (!failed && fds0 >= 0 && (fds = count_fds()) != fds0) {
+		/* Every VM is gone: a VMM fd leak would keep VMs alive. */
+		snprintf(reason, sizeof(reason), "fd-leak-%d-to-%d", fds0,
+			 fds);
+		msg("%s\n", reason);
+		leak = 1;
+	}
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < opt.nr_vcpus; i++) {
+		print_vcpu(i, &acc[i], acc_why[i][0] ? acc_why[i] : NULL);
+		lat_reserve(&t, &tcap, acc[i].nlat);
+		add_stats(&t, &acc[i]);
+	}
+	qsort(t.lat, t.nlat, sizeof(*t.lat), cmp_u32);
+	t.ns = run_ns;
+	snprintf(extra, sizeof(extra), " cycles=%" PRIu64 " wall_ns=%" PRIu64
+		 " ns_per_cycle=%" PRIu64, c, wall, wall / c);
+	if (failed)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+			 " failed_cycle=%" PRIu64, failed);
+	print_total(&t, extra, failed || leak ? reason : NULL);
+	return failed || leak ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
-	uint64_t t0, t1;
-	int i, ret;
+	pthread_condattr_t ca;
+	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_args(argc, argv);
@@ -946,6 +1275,10 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, NULL) < 0)
 		die("sigaction: %s\n", strerror(errno));
+	if (pthread_condattr_init(&ca) ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&wd_cond, &ca))
+		die("pthread_cond_init\n");
 
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
@@ -956,33 +1289,18 @@ int main(int argc, char **argv)
 	ret = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (ret > 0 && opt.nr_vcpus > ret)
 		die("--vcpus %d > KVM_CAP_MAX_VCPUS %d\n", opt.nr_vcpus, ret);
-	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-	if (vm_fd < 0)
-		die("KVM_CREATE_VM: %s\n", strerror(errno));
-
+	mmap_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size < (int)sizeof(struct kvm_run))
+		die("KVM_GET_VCPU_MMAP_SIZE: %s\n", strerror(errno));
 	setup_cpus();
-	setup_memory();
-	setup_vcpus();
-	setup_gic();
-	setup_blocks();
 
+	if (opt.cycles)
+		return run_cycles();
+
+	vm_create();
 	msg("%s gic=v%d vcpus=%d iters=%" PRIu64 " period=%" PRIu64
 	    " cntfrq=%" PRIu64 " host_cpus=%d ram=%" PRIu64 "K\n",
 	    opt.workload, opt.gic, opt.nr_vcpus, opt.iters, opt.period,
 	    cntfrq, nr_cpus, ram_size >> 10);
-
-	if (pthread_barrier_init(&start_barrier, NULL, opt.nr_vcpus + 1))
-		die("pthread_barrier_init\n");
-	for (i = 0; i < opt.nr_vcpus; i++)
-		if (pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
-				   &vcpus[i]))
-			die("pthread_create\n");
-	pthread_barrier_wait(&start_barrier);
-	t0 = now_ns();
-	watchdog();
-	for (i = 0; i < opt.nr_vcpus; i++)
-		pthread_join(vcpus[i].thread, NULL);
-	t1 = now_ns();
-
-	return report(t1 - t0);
+	return report(vm_run());
 }

@@ -68,3 +68,58 @@ vtc_kprobes_off() {
 vtc_timer_irqs() {
 	awk '/kvm guest [vp]timer/ { sub(":", "", $1); printf "%s ", $1 }' /proc/interrupts
 }
+
+# --- vtimer_cache module helpers ------------------------------------------
+VTC_LP=/sys/kernel/livepatch/vtimer_cache
+VTC_DBG=/sys/kernel/debug/vtimer_cache
+
+# vtc_stat NAME: one value from the module's stats file.
+vtc_stat() {
+	awk -v k="$1" '$1 == k { print $2 }' $VTC_DBG/stats
+}
+
+# Wait until the klp transition is over; $1: "enabled" or "gone".
+vtc_wait_patch() {
+	i=0
+	while [ $i -lt 600 ]; do
+		case "$1" in
+		enabled)
+			[ "$(cat $VTC_LP/transition 2>/dev/null)" = 0 ] &&
+				[ "$(cat $VTC_LP/enabled 2>/dev/null)" = 1 ] && return 0
+			;;
+		gone)
+			[ ! -d $VTC_LP ] && return 0
+			;;
+		esac
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# patch did not reach '$1' in 60 s" >&2
+	return 1
+}
+
+vtc_load() {
+	insmod /vtc/vtimer_cache.ko "$@" && vtc_wait_patch enabled
+}
+
+vtc_disable() {
+	echo 0 >$VTC_LP/enabled && vtc_wait_patch gone
+}
+
+vtc_enable() {
+	echo enable >$VTC_DBG/control && vtc_wait_patch enabled
+}
+
+# vtc_vmm_field LINE KEY: a key=value field of a vtc-vmm output line.
+vtc_field() {
+	echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'
+}
+
+# vtc_vmm ARGS...: run vtc-vmm, keep its total line in $VTC_TOTAL.
+vtc_vmm() {
+	VTC_OUT=$(vtc-vmm "$@")
+	rc=$?
+	VTC_TOTAL=$(echo "$VTC_OUT" | grep '^vtc-vmm total')
+	echo "$VTC_TOTAL"
+	return $rc
+}

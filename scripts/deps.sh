@@ -1,0 +1,28 @@
+#!/bin/bash
+# Install the Debian packages the rig needs (cross compiler, QEMU, kernel
+# build tools). Run as root; as another user it only says what is missing.
+set -euo pipefail
+
+pkgs=(
+	gcc make perl python3 bc bison flex cpio xz-utils kmod rsync
+	libssl-dev libelf-dev dpkg-dev
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
+	qemu-system-arm
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} = 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}" >&2
+	echo "deps.sh: run 'sudo make deps' (or apt-get install them)" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,96 @@
+#!/bin/sh
+# Toggle the patch 100 times, and hotplug a CPU, while two VMs take timer
+# interrupts. Every interrupt must arrive; dmesg must stay clean (the init
+# checks for WARN, BUG, lockdep and kmemleak reports; this is the debug
+# kernel with PROVE_LOCKING, DEBUG_ATOMIC_SLEEP and DEBUG_KMEMLEAK).
+# usage: module-stress.sh GIC [CYCLES]
+. /vtc/lib.sh
+gic=$1
+cycles=${2:-100}
+
+[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
+
+vtc_check "insmod" vtc_load
+
+# Two VMs, each with its own timer, long enough to outlast the toggling.
+start_vms() {
+	for i in 1 2; do
+		vtc-vmm --gic "$gic" --iters "$1" timer-mmio >/tmp/vm$i.out 2>/tmp/vm$i.err &
+		eval "vm$i=\$!"
+	done
+}
+
+check_vms() {
+	for i in 1 2; do
+		eval "pid=\$vm$i"
+		if wait "$pid"; then
+			vtc_ok "$1: VM $i: every interrupt arrived ($(grep total /tmp/vm$i.out | tr ' ' '\n' | grep -E '^(irqs|irqs_expected|lost|dup|stuck)=' | tr '\n' ' '))"
+		else
+			vtc_not_ok "$1: VM $i failed: $(grep total /tmp/vm$i.out) $(tail -n 2 /tmp/vm$i.err)"
+		fi
+	done
+}
+
+alive() {
+	kill -0 "$vm1" 2>/dev/null || kill -0 "$vm2" 2>/dev/null
+}
+
+start_vms 100000
+sleep 2
+ok=0
+n=0
+while [ $n -lt "$cycles" ]; do
+	n=$((n + 1))
+	vtc_disable || break
+	vtc_enable || break
+	ok=$((ok + 1))
+	alive || break
+done
+echo "# $ok enable/disable cycles with VMs running; skipped=$(vtc_stat skipped) issued=$(vtc_stat issued) inval.transition=$(vtc_stat inval.transition)"
+vtc_expect "enable/disable cycles completed with VMs running" "$ok" "==" "$cycles"
+vtc_check "VMs still running after the cycles" alive
+kill -TERM "$vm1" "$vm2" 2>/dev/null
+wait "$vm1" "$vm2" 2>/dev/null
+
+# The VMs must finish cleanly: restart them with a bounded workload while
+# the patch flips underneath, then check every interrupt.
+start_vms 1500
+i=0
+while alive && [ $i -lt 20 ]; do
+	vtc_disable && vtc_enable
+	i=$((i + 1))
+done
+check_vms "toggling"
+
+# CPU hotplug while the VMs run.
+if [ -w /sys/devices/system/cpu/cpu1/online ]; then
+	start_vms 1500
+	i=0
+	hp=0
+	while alive && [ $i -lt 10 ]; do
+		echo 0 >/sys/devices/system/cpu/cpu1/online && hp=$((hp + 1))
+		sleep 0.3
+		echo 1 >/sys/devices/system/cpu/cpu1/online
+		sleep 0.3
+		i=$((i + 1))
+	done
+	check_vms "cpu hotplug"
+	vtc_expect "cpu1 went offline and online" "$hp" ">" 0
+	vtc_expect "hotplug invalidations counted" "$(vtc_stat inval.cpu_hotplug)" ">" 0
+	vtc_check "cpu1 back online" grep -qx 1 /sys/devices/system/cpu/cpu1/online
+else
+	vtc_not_ok "cpu1 cannot be hotplugged"
+fi
+
+vtc_check "disable" vtc_disable
+vtc_check "shadow state freed at patch removal" test "$(vtc_stat shadow.vcpus)" = 0
+vtc_check "rmmod" rmmod vtimer_cache
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan >/sys/kernel/debug/kmemleak
+	leaks=$(grep -c unreferenced /sys/kernel/debug/kmemleak)
+	[ "$leaks" = 0 ] || head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# /'
+	vtc_expect "kmemleak: no leaks" "$leaks" "==" 0
+fi
+vtc_done
