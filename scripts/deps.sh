@@ -7,7 +7,7 @@ pkgs=(
 	gcc make perl python3 bc bison flex cpio xz-utils kmod rsync
 	libssl-dev libelf-dev dpkg-dev
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
-	qemu-system-arm
+	qemu-system-arm shellcheck
 )
 
 missing=()

@@ -23,6 +23,9 @@
 #                SGIR for IPIs) -- see the idle row for that background.
 #   active       of these, writes to the active-state registers
 #                (GICR_I[SC]ACTIVER0, GICD_I[SC]ACTIVER<n>)
+#   idle         a 1 s window without a VM: the background rate of GIC
+#                writes per second; the CSV's gic_bg_est is that rate times
+#                each window's length (window_s)
 #
 # Output: the markdown table on stdout (and in --md FILE), a CSV with all
 # the raw numbers (--csv FILE, default OUT/baseline.csv), logs in OUT
@@ -203,7 +206,7 @@ for c in configs:
             if lab != "idle" and not num(v, "loads"):
                 bad.append("no vcpu loads counted")
         for k in ("vcpus", "iters", "exits", "progress", "vmm_ns", "run_s",
-                  "loads", "sets", "set0", "set1", "other_sets", "dropped"):
+                  "window_s", "loads", "sets", "set0", "set1", "other_sets", "dropped"):
             r[k] = v.get(k, "")
         for k in gic_keys:
             r["gic_" + k] = w.get(k, "")
@@ -214,7 +217,7 @@ for c in configs:
         for k, x in (("exit", exits), ("iter", prog)):
             r["gic_per_" + k] = ("%.3f" % (tot / x)) if x and tot is not None else ""
             r["active_per_" + k] = ("%.3f" % (act / x)) if x and act is not None else ""
-        secs = num(v, "run_s")
+        secs = num(v, "window_s")
         r["gic_per_s"] = ("%.1f" % (tot / secs)) if secs and tot is not None else ""
         if lab == "idle":
             r["unit"] = "s"
@@ -224,13 +227,20 @@ for c in configs:
         if bad:
             errors.append("%s %s: %s" % (c, lab, r["error"]))
         rows.append(r)
+    # The background (idle rate) expected in each window, for GICv2.
+    idle = [r for r in rows if r["config"] == c and r["label"] == "idle"]
+    rate = num(idle[0], "gic_per_s") if idle else None
+    for r in rows:
+        secs = num(r, "window_s")
+        if r["config"] == c and rate is not None and secs:
+            r["gic_bg_est"] = "%.0f" % (rate * secs)
 
 fields = ["config", "gic", "mode", "workload", "vcpus", "iters", "exits",
           "progress", "loads", "sets", "set0", "set1", "other_sets",
           "writes_per_load"] + ["gic_" + k for k in gic_keys] + [
           "gic_per_exit", "gic_per_iter", "active_per_exit",
-          "active_per_iter", "gic_per_s", "unit", "vmm_ns", "run_s",
-          "dropped", "error"]
+          "active_per_iter", "gic_per_s", "gic_bg_est", "unit", "vmm_ns",
+          "run_s", "window_s", "dropped", "error"]
 with open(csv_path, "w", newline="") as f:
     wr = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
     wr.writeheader()
@@ -242,7 +252,7 @@ def cell(r, kind):
     if u == "s":
         if kind == "gic":
             return "%s/s" % r["gic_per_s"] if r["gic_per_s"] else "-"
-        t, s = num(r, "gic_active"), num(r, "run_s")
+        t, s = num(r, "gic_active"), num(r, "window_s")
         return "%.1f/s" % (t / s) if t is not None and s else "-"
     v = r[("gic" if kind == "gic" else "active") + "_per_" + u]
     return "%s/%s" % (v, u) if v else "-"
@@ -254,7 +264,7 @@ print("| config | workload | exits | loads | writes/load | writes (0/1) "
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 for r in rows:
     if r["unit"] == "s":
-        wl = "idle (%s s, no VM)" % r["run_s"]
+        wl = "idle (%s s, no VM)" % r["window_s"]
         ld = wpl = w01 = "-"
     else:
         wl = r["workload"]

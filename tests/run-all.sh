@@ -117,6 +117,19 @@ else
 	record fail "checkpatch clean"
 fi
 
+say "style: shellcheck"
+if ! command -v shellcheck >/dev/null; then
+	record fail "shellcheck installed (scripts/deps.sh)"
+elif shellcheck -S warning -x tests/vm/run.sh tests/kernel/*.sh tests/*.sh \
+		scripts/*.sh .ci/run tests/vmm/selftest.sh >"$out/shellcheck.log" 2>&1 &&
+	shellcheck -S warning -s sh tests/guest/*.sh tests/vm/init tests/rig/*.sh \
+		tests/vm/guest/*.sh >>"$out/shellcheck.log" 2>&1; then
+	record ok "shellcheck (warnings and errors) clean"
+else
+	cat "$out/shellcheck.log"
+	record fail "shellcheck clean"
+fi
+
 say "klp-diff prints the delta of every mirrored function"
 if scripts/klp-diff.sh "$kentry/linux" >"$out/klp-diff.log" 2>&1; then
 	record ok "klp-diff ($(grep -c '^=== ' "$out/klp-diff.log") functions)"

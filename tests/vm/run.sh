@@ -32,7 +32,7 @@ USAGE
 	exit 2
 }
 
-gic=3 mode=vhe smp=2 mem=1G timeout_s=300 kernel= series=7.2 trace= append= out=
+gic=3 mode=vhe smp=2 mem=1G timeout_s=300 kernel='' series=7.2 trace='' append='' out=''
 adds=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -95,7 +95,7 @@ fi
 # if it is built, and whatever the caller adds.
 root=$out/initramfs
 rm -rf "$root"
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,vtc/bin}
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,vtc/bin}
 cp "$bb" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$here/init" "$root/init"

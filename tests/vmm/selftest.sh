@@ -60,6 +60,14 @@ vtc_check "signals: KVM_RUN saw EINTR" [ "$(kv eintr "$total")" -gt 0 ]
 run "wfi blocks" 0 --iters "$iters" wfi
 vtc_check "wfi: trapped WFIs" [ "$(kv k_wfi "$total")" -gt 0 ]
 
+run "cycles" 0 --cycles 5 --vcpus 2 --iters 20 timer-mmio
+vtc_check "cycles: cycles=5" [ "$(kv cycles "$total")" = 5 ]
+vtc_check "cycles: progress adds up" [ "$(kv progress "$total")" = 200 ]
+vtc_check "cycles: exits add up" [ "$(kv exits "$total")" = $(((20 * 20 + 1) * 2 * 5)) ]
+vtc_check "cycles: irqs add up" [ "$(kv irqs "$total")" = 200 ]
+run "cycles: a failing cycle" 1 --cycles 3 --iters 20 --break no-eoi timer
+vtc_check "cycles: failed_cycle=1" [ "$(kv failed_cycle "$total")" = 1 ]
+
 run "broken: no-eoi timer" 1 --iters 20 --break no-eoi timer
 vtc_check "no-eoi: stuck reported" [ "$(kv stuck "$total")" -gt 0 ]
 vtc_check "no-eoi: lost reported" [ "$(kv lost "$total")" -gt 0 ]
@@ -71,7 +79,7 @@ run "broken: no-enable" 1 --iters 20 --break no-enable timer
 vtc_check "no-enable: lost reported" [ "$(kv lost "$total")" -gt 0 ]
 
 for args in "" "--bogus timer" "nope" "--iters 0 timer" "--gic v4 timer" \
-	    "timer hvc" "--iters" "--vcpus 2x timer"; do
+	    "timer hvc" "--iters" "--vcpus 2x timer" "--cycles 0 timer"; do
 	# shellcheck disable=SC2086
 	vtc-vmm $args >/dev/null 2>&1
 	rc=$?

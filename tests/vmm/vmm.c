@@ -1032,108 +1032,27 @@ static uint64_t vm_run(void)
 	return t1 - t0;
 }
 
-/* What keeps a VM alive after its run: KVM destroys it on the last close. */
-struct corpse {
-	int vm_fd, gic_fd, nr;
-	int fd[MAX_VCPUS], stats_fd[MAX_VCPUS];
-	struct kvm_run *run[MAX_VCPUS];
-	uint8_t *ram;
-	uint64_t ram_size;
-};
-
-/* Take the VM out of the globals, which are free for the next one. */
-static void vm_detach(struct corpse *c)
+/* Drop every reference to the VM: KVM destroys it on the last close. */
+static void vm_destroy(void)
 {
 	int i;
 
-	c->vm_fd = vm_fd;
-	c->gic_fd = gic_fd;
-	c->nr = opt.nr_vcpus;
 	for (i = 0; i < opt.nr_vcpus; i++) {
-		c->fd[i] = vcpus[i].fd;
-		c->stats_fd[i] = vcpus[i].stats_fd;
-		c->run[i] = vcpus[i].run;
-	}
-	c->ram = ram;
-	c->ram_size = ram_size;
-	vm_fd = gic_fd = -1;
-	ram = NULL;
-}
+		struct vcpu *v = &vcpus[i];
 
-static void vm_bury(struct corpse *c)
-{
-	int i;
-
-	for (i = 0; i < c->nr; i++) {
-		if (munmap(c->run[i], mmap_size) < 0)
+		if (munmap(v->run, mmap_size) < 0)
 			die("munmap kvm_run: %s\n", strerror(errno));
-		if (c->stats_fd[i] >= 0)
-			close(c->stats_fd[i]);
-		if (close(c->fd[i]) < 0)
+		if (v->stats_fd >= 0)
+			close(v->stats_fd);
+		if (close(v->fd) < 0)
 			die("close vcpu %d: %s\n", i, strerror(errno));
 	}
-	if (close(c->gic_fd) < 0 || close(c->vm_fd) < 0)
+	if (close(gic_fd) < 0 || close(vm_fd) < 0)
 		die("close vm: %s\n", strerror(errno));
-	if (munmap(c->ram, c->ram_size) < 0)
+	if (munmap(ram, ram_size) < 0)
 		die("munmap guest RAM: %s\n", strerror(errno));
-}
-
-/*
- * --cycles: VM k is destroyed (its last close: kvm_destroy_vm) by this
- * thread while the main thread creates and runs VM k+1, so at most two
- * VMs exist at a time.  Teardown is a third of a cycle under TCG.
- */
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pthread_t thread;
-	struct corpse c;
-	int busy, quit;
-} reaper = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
-};
-
-static void *reaper_thread(void *arg)
-{
-	(void)arg;
-	pthread_setname_np(pthread_self(), "reaper");
-	pthread_mutex_lock(&reaper.lock);
-	for (;;) {
-		while (!reaper.busy && !reaper.quit)
-			pthread_cond_wait(&reaper.cond, &reaper.lock);
-		if (!reaper.busy)
-			break;
-		pthread_mutex_unlock(&reaper.lock);
-		vm_bury(&reaper.c);
-		pthread_mutex_lock(&reaper.lock);
-		reaper.busy = 0;
-		pthread_cond_broadcast(&reaper.cond);
-	}
-	pthread_mutex_unlock(&reaper.lock);
-	return NULL;
-}
-
-/* Hand the current VM to the reaper, once it is done with the last one. */
-static void reaper_give(void)
-{
-	pthread_mutex_lock(&reaper.lock);
-	while (reaper.busy)
-		pthread_cond_wait(&reaper.cond, &reaper.lock);
-	vm_detach(&reaper.c);
-	reaper.busy = 1;
-	pthread_cond_broadcast(&reaper.cond);
-	pthread_mutex_unlock(&reaper.lock);
-}
-
-/* Wait until every VM handed over is destroyed, stop the reaper. */
-static void reaper_stop(void)
-{
-	pthread_mutex_lock(&reaper.lock);
-	reaper.quit = 1;
-	pthread_cond_broadcast(&reaper.cond);
-	pthread_mutex_unlock(&reaper.lock);
-	pthread_join(reaper.thread, NULL);
+	vm_fd = gic_fd = -1;
+	ram = NULL;
 }
 
 /* ---- --cycles ---- */
@@ -1204,11 +1123,11 @@ static int run_cycles(void)
 	struct stats t;
 	uint64_t c, failed = 0, run_ns = 0, wall, t0 = now_ns(), tcap = 0;
 	char reason[256] = "", extra[160];
-	int i, fds0 = count_fds(), fds, leak = 0;
+	int i, fds0 = count_fds(), fds;
 
-	if (pthread_create(&reaper.thread, NULL, reaper_thread, NULL))
-		die("pthread_create\n");
 	for (c = 1; c <= opt.cycles; c++) {
+		int bad;
+
 		cur_cycle = c;
 		vm_create();
 		if (c == 1)
@@ -1218,25 +1137,22 @@ static int run_cycles(void)
 			    opt.gic, opt.nr_vcpus, opt.iters, opt.cycles,
 			    opt.period, cntfrq, nr_cpus, ram_size >> 10);
 		run_ns += vm_run();
-		if (cycle_collect(reason, sizeof(reason))) {
+		bad = cycle_collect(reason, sizeof(reason));
+		vm_destroy();
+		if (!bad && fds0 >= 0 && (fds = count_fds()) != fds0) {
+			snprintf(reason, sizeof(reason), "fd-leak-%d-to-%d",
+				 fds0, fds);
+			bad = 1;
+		}
+		if (bad) {
 			msg("cycle %" PRIu64 " failed: %s\n", c, reason);
 			failed = c;
-		}
-		reaper_give();
-		if (failed)
 			break;
+		}
 	}
-	reaper_stop();
 	wall = now_ns() - t0;
 	cur_cycle = 0;
 	c = failed ? failed : opt.cycles;
-	if (!failed && fds0 >= 0 && (fds = count_fds()) != fds0) {
-		/* Every VM is gone: a VMM fd leak would keep VMs alive. */
-		snprintf(reason, sizeof(reason), "fd-leak-%d-to-%d", fds0,
-			 fds);
-		msg("%s\n", reason);
-		leak = 1;
-	}
 
 	memset(&t, 0, sizeof(t));
 	for (i = 0; i < opt.nr_vcpus; i++) {
@@ -1251,8 +1167,8 @@ static int run_cycles(void)
 	if (failed)
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
 			 " failed_cycle=%" PRIu64, failed);
-	print_total(&t, extra, failed || leak ? reason : NULL);
-	return failed || leak ? 1 : 0;
+	print_total(&t, extra, failed ? reason : NULL);
+	return failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -18,14 +18,15 @@
 # vtimer/ptimer" host irqs), split by the value written. It prints
 #
 #   vtm label=L workload=W vcpus=N iters=N gic=vX kvm_mode=M rc=N \
-#       result=ok exits=N progress=N vmm_ns=N run_s=S loads=N sets=N \
-#       set0=N set1=N other_sets=N dropped=N
+#       result=ok exits=N progress=N vmm_ns=N run_s=S window_s=S \
+#       loads=N sets=N set0=N set1=N other_sets=N dropped=N
 #
-# (run_s: guest uptime around the VMM run, 10 ms resolution; the console
-# window adds ~0.2 s of sleeps to it; other_sets: active-state writes to
-# other irqs; dropped: trace events lost to a full buffer, must be 0) after the VMM's own output as
-# "# vtc-vmm ..." comment lines. vtm_run returns non-zero if the VMM
-# failed, its total line is missing or trace events were dropped.
+# after the VMM's own output as "# vtc-vmm ..." comment lines. run_s:
+# guest uptime around the VMM run, window_s: between the two marks (10 ms
+# resolution; the marks' sleeps add ~0.2 s); other_sets: active-state
+# writes to other irqs; dropped: trace events lost to a full buffer (must
+# be 0). vtm_run returns non-zero if the VMM failed, its total line is
+# missing or trace events were dropped.
 #
 # Names start with vtm_ / VTM_ so as not to clash with lib.sh.
 
@@ -42,6 +43,7 @@ VTM_FAILED=0
 vtm_mark() {
 	sleep 0.1
 	echo "@@VTC-MARK $1@@" >$VTM_CONSOLE
+	VTM_T=$(vtm_uptime)
 	sleep 0.1
 }
 
@@ -51,6 +53,10 @@ vtm_uptime() {
 	echo "$up"
 }
 
+vtm_sub() {
+	awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'
+}
+
 # vtm_kv KEY LINE: the value of KEY in a key=value line.
 vtm_kv() {
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
@@ -58,17 +64,19 @@ vtm_kv() {
 
 vtm_setup() {
 	if grep -q GICv3 /proc/interrupts; then VTM_GIC=v3; else VTM_GIC=v2; fi
-	# "kvm [1]: VHE mode initialized successfully" or "Hyp mode
-	# initialized successfully" (nVHE); protected mode is not measured.
-	if dmesg | grep -q 'VHE mode initialized'; then
-		VTM_MODE=vhe
-	elif dmesg | grep -q 'Hyp mode initialized'; then
-		VTM_MODE=nvhe
-	else
-		VTM_MODE=unknown
-	fi
+	# arch/arm64/kvm/arm.c: "kvm [1]: VHE mode initialized successfully",
+	# "Hyp nVHE mode ...", "Hyp hVHE mode ...", "Protected nVHE mode ...".
+	VTM_KVM=$(dmesg | grep -o '[A-Za-z ]*VHE mode initialized' | head -n 1)
+	case "$VTM_KVM" in
+	*Protected*) VTM_MODE=protected ;;
+	*nVHE*) VTM_MODE=nvhe ;;
+	*hVHE*) VTM_MODE=hvhe ;;
+	*VHE*) VTM_MODE=vhe ;;
+	*) VTM_MODE=unknown ;;
+	esac
 	VTM_IRQS=$(vtc_timer_irqs)
-	echo "# vtm gic=$VTM_GIC kvm_mode=$VTM_MODE timer_irqs=$VTM_IRQS"
+	echo "# vtm gic=$VTM_GIC kvm_mode=$VTM_MODE ($VTM_KVM)" \
+		"timer_irqs=$VTM_IRQS"
 	if [ -z "$VTM_IRQS" ]; then
 		echo "# vtm: no 'kvm guest vtimer/ptimer' in /proc/interrupts"
 		VTM_FAILED=$((VTM_FAILED + 1))
@@ -112,12 +120,14 @@ vtm_run() {
 	shift
 	echo >$VTM_TRACING/trace
 	vtm_mark "$label-begin"
+	w0=$VTM_T
 	t0=$(vtm_uptime)
 	out=$(vtc-vmm --gic "$VTM_GIC" --quiet "$@" 2>/tmp/vtm.err)
 	rc=$?
 	t1=$(vtm_uptime)
 	vtm_mark "$label-end"
 	counts=$(vtm_counts)
+	w1=$VTM_T
 	echo "$out" | sed 's/^/# /'
 	sed 's/^/# stderr: /' /tmp/vtm.err
 	total=$(echo "$out" | grep '^vtc-vmm total ')
@@ -128,7 +138,7 @@ vtm_run() {
 		"exits=$(vtm_kv exits "$total")" \
 		"progress=$(vtm_kv progress "$total")" \
 		"vmm_ns=$(vtm_kv ns "$total")" \
-		"run_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+		"run_s=$(vtm_sub "$t0" "$t1") window_s=$(vtm_sub "$w0" "$w1")" \
 		"$counts"
 	if [ "$rc" != 0 ] || [ "$res" != ok ] ||
 	   [ "$(vtm_kv dropped "$counts")" != 0 ]; then
@@ -143,12 +153,14 @@ vtm_run() {
 vtm_idle() {
 	echo >$VTM_TRACING/trace
 	vtm_mark "$1-begin"
+	w0=$VTM_T
 	t0=$(vtm_uptime)
 	sleep "$2"
 	t1=$(vtm_uptime)
 	vtm_mark "$1-end"
+	w1=$VTM_T
 	echo "vtm label=$1 workload=idle vcpus=0 iters=0 gic=$VTM_GIC" \
 		"kvm_mode=$VTM_MODE rc=0 result=ok exits=0 progress=0" \
-		"vmm_ns=0 run_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
-		"$(vtm_counts)"
+		"vmm_ns=0 run_s=$(vtm_sub "$t0" "$t1")" \
+		"window_s=$(vtm_sub "$w0" "$w1") $(vtm_counts)"
 }

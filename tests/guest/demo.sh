@@ -1,0 +1,60 @@
+#!/bin/sh
+# The demo, inside the emulated arm64 KVM host: a guest runs, the module is
+# loaded, and its stats are shown with the patch on, off and on again.
+. /vtc/lib.sh
+gic=$1
+ITERS=${2:-3000}
+
+phase() {
+	echo
+	echo "=================================================================="
+	echo "$*"
+	echo "=================================================================="
+}
+
+summary() {
+	echo "-> $(vtc_stat loads) vcpu loads; active-state writes to the GIC:" \
+		"$(vtc_stat writes) ($(vtc_stat writes_per_load) per load);" \
+		"skipped by the cache: $(vtc_stat skipped) (skip ratio $(vtc_stat skip_ratio))"
+}
+
+workload() {
+	echo reset >$VTC_DBG/stats
+	echo "guest: $ITERS MMIO exits to the VMM (each is a vcpu put + load), timer idle"
+	vtc-vmm --gic "$gic" --iters "$ITERS" mmio-user | grep total | cut -c1-120
+	echo "guest: 200 timer interrupts mixed with MMIO exits"
+	vtc-vmm --gic "$gic" --iters 200 timer-mmio | grep total | cut -c1-160
+}
+
+phase "1. load vtimer_cache.ko (klp patch enabled on load)"
+vtc_load || exit 1
+dmesg | grep vtimer_cache | tail -n 3
+grep -H . $VTC_LP/enabled $VTC_LP/transition
+
+phase "2. patch ON: /sys/kernel/debug/vtimer_cache/stats"
+workload
+cat $VTC_DBG/stats | grep -vE '^cpu[0-9]+\.'
+summary
+
+phase "3. echo 0 > $VTC_LP/enabled  (patch OFF, stock kernel code; the probes still count)"
+vtc_disable || exit 1
+workload
+grep -E '^(patch|loads|writes|writes_per_load|issued|skipped|writes\.)' $VTC_DBG/stats
+summary
+
+phase "4. echo enable > $VTC_DBG/control  (patch ON again)"
+vtc_enable || exit 1
+workload
+grep -E '^(patch|loads|writes|writes_per_load|issued|skipped|skip_ratio|inval\.)' $VTC_DBG/stats
+summary
+
+phase "5. per-vcpu shadow state of a running VM ($VTC_DBG/vcpus)"
+vtc-vmm --gic "$gic" --iters 100000 --vcpus 2 mmio-user >/dev/null 2>&1 &
+vm=$!
+sleep 2
+cat $VTC_DBG/vcpus
+kill -TERM $vm
+wait $vm 2>/dev/null
+
+phase "6. disable and remove the module"
+vtc_disable && rmmod vtimer_cache && echo "removed"
