@@ -9,7 +9,7 @@ gic=$1
 cycles=${2:-100}
 
 [ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
-vm1= vm2= pid=
+vm1='' vm2='' pid=''
 
 vtc_check "insmod" vtc_load
 
