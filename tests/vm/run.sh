@@ -116,7 +116,7 @@ done
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
 
 machine="virt,virtualization=on,gic-version=$gic"
-cmdline="console=ttyAMA0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 loglevel=6 $append"
+cmdline="console=ttyAMA0 panic=-1 panic_on_warn=1 oops=panic loglevel=6 $append"
 [ "$mode" = nvhe ] && cmdline="$cmdline kvm-arm.mode=nvhe"
 qemu_args=(
 	-M "$machine" -cpu max -smp "$smp" -m "$mem"
