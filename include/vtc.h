@@ -45,6 +45,10 @@ struct vtc_stats_cpu {
 	u64 foreign_writes[VTC_NR_TIMERS][2];	/* writes not by the cache */
 	u64 inval[VTC_INV_NR];
 	u64 shadow_alloc_failed;
+	/* verify mode: the hardware bit read back before each decision */
+	u64 verify_checked;
+	u64 verify_needed;		/* bit differed: the write was needed */
+	u64 verify_wrong_skips;		/* skipped, but the bit differed */
 };
 
 /* Per-vcpu state, a klp shadow variable of struct kvm_vcpu. */
@@ -94,6 +98,8 @@ void vtc_timer_level(struct kvm_vcpu *vcpu, struct arch_timer_context *ctx,
 		     bool level);
 
 /* vtc_core.c */
+extern bool vtc_verify;
+void vtc_verify_write(unsigned int irq, bool active, bool skipped);
 int vtc_timer_index(unsigned int irq);
 void vtc_invalidate_all(enum vtc_inval why);
 void vtc_invalidate_this_cpu(enum vtc_inval why);

@@ -9,6 +9,7 @@
 #include <linux/irq.h>
 #include <linux/kvm_host.h>
 #include <linux/livepatch.h>
+#include <linux/moduleparam.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 
@@ -31,6 +32,36 @@ DEFINE_PER_CPU(struct vtc_cache_cpu, vtc_hw);
 DEFINE_PER_CPU(int, vtc_in_write);
 struct vtc_cache_global vtc_cache;
 unsigned int vtc_host_irq[VTC_NR_TIMERS];
+
+/*
+ * Verify mode (module parameter "verify", off by default): read the timer
+ * PPI's active bit back from the GIC before every cached decision and every
+ * stock write. It costs an extra MMIO read per write, so it is a test and
+ * measurement aid: a skip over a bit that differs is counted as a wrong
+ * skip (tests require 0), and a write over a bit that differs as needed
+ * (the floor that any cache must issue).
+ */
+bool vtc_verify;
+module_param_named(verify, vtc_verify, bool, 0600);
+MODULE_PARM_DESC(verify, "read the GIC active bit back to check every skip (test aid)");
+
+/* Called on the CPU whose bit is written, with interrupts disabled. */
+void vtc_verify_write(unsigned int irq, bool active, bool skipped)
+{
+	bool state;
+
+	if (irq_get_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, &state))
+		return;
+	__this_cpu_inc(vtc_stats.verify_checked);
+	if (state == active)
+		return;
+	__this_cpu_inc(vtc_stats.verify_needed);
+	if (skipped) {
+		__this_cpu_inc(vtc_stats.verify_wrong_skips);
+		pr_err_ratelimited("wrong skip: irq %u on cpu %d is %d, wanted %d\n",
+				   irq, smp_processor_id(), state, active);
+	}
+}
 
 static LIST_HEAD(vtc_vcpu_list);
 static DEFINE_SPINLOCK(vtc_vcpu_lock);
@@ -213,10 +244,14 @@ int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active)
 	 */
 	if (vv && !READ_ONCE(vv->force[t]) && !vtc_probe_missed() &&
 	    vtc_cache_may_skip(&vtc_cache, c, t, active)) {
+		if (unlikely(READ_ONCE(vtc_verify)))
+			vtc_verify_write(irq, active, true);
 		__this_cpu_inc(vtc_stats.skipped[t]);
 		vv->skipped++;
 		vtc_hook_skip(cpu, t, vcpu->vcpu_id);
 	} else {
+		if (unlikely(READ_ONCE(vtc_verify)))
+			vtc_verify_write(irq, active, false);
 		__this_cpu_write(vtc_in_write, 1);
 		ret = irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, active);
 		__this_cpu_write(vtc_in_write, 0);

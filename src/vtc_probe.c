@@ -47,6 +47,14 @@ static int vtc_write_entry(struct fprobe *fp, unsigned long ip,
 		return 1;		/* the cache's own write */
 
 	this_cpu_inc(vtc_stats.foreign_writes[t][val]);
+	/* Stock mode's floor: was this write needed? */
+	if (unlikely(READ_ONCE(vtc_verify))) {
+		unsigned long flags;
+
+		local_irq_save(flags);
+		vtc_verify_write(irq, val, false);
+		local_irq_restore(flags);
+	}
 	if (!val)
 		return 1;		/* "inactive" cannot break the invariant */
 

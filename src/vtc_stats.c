@@ -43,6 +43,9 @@ static void vtc_sum(struct vtc_stats_cpu *sum)
 		for (i = 0; i < VTC_INV_NR; i++)
 			sum->inval[i] += READ_ONCE(s->inval[i]);
 		sum->shadow_alloc_failed += READ_ONCE(s->shadow_alloc_failed);
+		sum->verify_checked += READ_ONCE(s->verify_checked);
+		sum->verify_needed += READ_ONCE(s->verify_needed);
+		sum->verify_wrong_skips += READ_ONCE(s->verify_wrong_skips);
 	}
 }
 
@@ -111,6 +114,10 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 			   sum.inval[i]);
 	seq_printf(m, "shadow.vcpus %d\n", vtc_vcpu_count());
 	seq_printf(m, "shadow.alloc_failed %llu\n", sum.shadow_alloc_failed);
+	seq_printf(m, "verify %d\n", READ_ONCE(vtc_verify));
+	seq_printf(m, "verify.checked %llu\n", sum.verify_checked);
+	seq_printf(m, "verify.needed %llu\n", sum.verify_needed);
+	seq_printf(m, "verify.wrong_skips %llu\n", sum.verify_wrong_skips);
 	for_each_possible_cpu(cpu) {
 		struct vtc_stats_cpu *s = per_cpu_ptr(&vtc_stats, cpu);
 
