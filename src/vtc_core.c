@@ -304,7 +304,10 @@ void vtc_timer_level(struct kvm_vcpu *vcpu, struct arch_timer_context *ctx,
 	int id = arch_timer_ctx_index(ctx);
 	int t = vtc_timer_index(ctx->host_timer_irq);
 
-	if (!vv || id < 0 || id >= ARRAY_SIZE(vv->level) || t < 0) {
+	/* No host PPI behind this timer (nVHE's emulated ptimer): no bit. */
+	if (t < 0)
+		return;
+	if (!vv || id < 0 || id >= ARRAY_SIZE(vv->level)) {
 		vtc_invalidate_all(VTC_INV_LEVEL);
 		return;
 	}

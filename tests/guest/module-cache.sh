@@ -97,9 +97,12 @@ echo >/sys/kernel/tracing/trace
 vmm --iters 100 mmio-user >/dev/null
 off=$(grep -c kvm_timer_update_irq /sys/kernel/tracing/trace)
 echo 0 >$ev/enable
-echo "# kvm_timer_update_irq events: patch on $on, off $off"
+echo "# kvm_timer_update_irq events: patch on $on, off $off (100 MMIO exits each)"
 vtc_expect "tracepoint kvm_timer_update_irq fires with the patch on" "$on" ">" 0
-vtc_expect "tracepoint: same number of events on and off" "$on" "==" "$off"
+# One event per direct timer per load either way; the loads of two runs
+# differ by a few (VMM start-up), hence the 10% margin.
+vtc_expect "tracepoint: as many events on as off (within 10%)" \
+	"$(awk -v a="$on" -v b="$off" 'BEGIN { d = a - b; if (d < 0) d = -d; print d / b }')" "<=" 0.1
 
 # --- after disable: stock again ---------------------------------------------
 run "stock again idle mmio-user" --iters "$ITERS" mmio-user
