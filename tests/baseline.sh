@@ -44,7 +44,7 @@ usage() {
 	exit 2
 }
 
-quick=0 iters= md= csv= out= configs=v3-vhe,v3-nvhe,v2-vhe,v2-nvhe
+quick=0 iters='' md='' csv='' out='' configs=v3-vhe,v3-nvhe,v2-vhe,v2-nvhe
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift ;;

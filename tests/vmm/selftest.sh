@@ -79,7 +79,8 @@ run "broken: no-enable" 1 --iters 20 --break no-enable timer
 vtc_check "no-enable: lost reported" [ "$(kv lost "$total")" -gt 0 ]
 
 for args in "" "--bogus timer" "nope" "--iters 0 timer" "--gic v4 timer" \
-	    "timer hvc" "--iters" "--vcpus 2x timer" "--cycles 0 timer"; do
+	    "timer hvc" "--iters" "--vcpus 2x timer" "--cycles 0 timer" \
+	    "--nr-irqs 65 timer"; do
 	# shellcheck disable=SC2086
 	vtc-vmm $args >/dev/null 2>&1
 	rc=$?
