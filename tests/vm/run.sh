@@ -28,14 +28,16 @@ usage: $0 [options] SCRIPT [ARGS...]
   --out DIR          keep console.log, result.log (and trace.log) here
   --allow-warn FUNC  tolerate WARNs raised in kernel function FUNC only (a
                      known stock-kernel bug): no panic_on_warn, and the
-                     guest sees the allowance in /vtc/allow-warn
+                     guest sees the allowance in /vtc/allow-warn. Default:
+                     kvm_vcpu_load_debug (README: known issues)
+  --strict           tolerate no WARN at all (panic_on_warn=1)
 SCRIPT runs inside the VM with ARGS, from /vtc; its output comes back on
 stdout. Lines "ok N - ..." / "not ok N - ..." are counted by the caller.
 USAGE
 	exit 2
 }
 
-gic=3 mode=vhe smp=2 mem=1G timeout_s=300 kernel='' series=7.2 trace='' append='' out='' allow_warn=''
+gic=3 mode=vhe smp=2 mem=1G timeout_s=300 kernel='' series=7.2 trace='' append='' out='' allow_warn=kvm_vcpu_load_debug
 adds=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--allow-warn) allow_warn=$2; shift 2 ;;
+	--strict) allow_warn=''; shift ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -109,7 +112,8 @@ cp "$script" "$root/vtc/test.sh"
 printf '%s\n' "$@" > "$root/vtc/args"
 [ -n "$allow_warn" ] && echo "$allow_warn" > "$root/vtc/allow-warn"
 if [ -x "$top/tests/vmm/build/vtc-vmm" ]; then
-	cp "$top/tests/vmm/build/vtc-vmm" "$root/vtc/bin/"
+	cp "$top/tests/vmm/build/vtc-vmm" "$root/vtc/bin/vtc-vmm.bin"
+	cp "$here/vtc-vmm-wrapper" "$root/vtc/bin/vtc-vmm"
 fi
 for a in "${adds[@]}"; do
 	src=${a%%:*}
