@@ -111,14 +111,14 @@ vtm_counts() {
 	END {
 		printf "loads=%d sets=%d set0=%d set1=%d other_sets=%d dropped=%d\n",
 		    loads, sets, s0, s1, other, dropped
-	}' $VTM_TRACING/trace
+	}' "$VTM_TRACING/trace"
 }
 
 # vtm_run LABEL VMM-ARGS...: one measured vtc-vmm run (see the top).
 vtm_run() {
 	label=$1
 	shift
-	echo >$VTM_TRACING/trace
+	echo >"$VTM_TRACING/trace"
 	vtm_mark "$label-begin"
 	w0=$VTM_T
 	t0=$(vtm_uptime)
@@ -151,7 +151,7 @@ vtm_run() {
 # vtm_idle LABEL SECONDS: a window with no VM, for the background rate of
 # GIC writes (host timer ticks, IPIs: GICv2 EOIR/DIR and SGIR writes).
 vtm_idle() {
-	echo >$VTM_TRACING/trace
+	echo >"$VTM_TRACING/trace"
 	vtm_mark "$1-begin"
 	w0=$VTM_T
 	t0=$(vtm_uptime)
