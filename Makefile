@@ -5,6 +5,8 @@
 #   make module     build vtimer_cache.ko (KDIR=..., default: test kernel)
 #   make klp-diff   the delta of the mirrored functions against the kernel
 #   make unit       the userspace model test only
+#   make baseline   stock writes per load and GIC MMIO writes per exit
+#   make bench      stock against cached per workload: CSV, markdown, PNG
 #   make deps       install the Debian packages the rig needs (root)
 
 SERIES ?= 7.2
@@ -18,7 +20,7 @@ else
 KDIR_CMD = $(KDIR)
 endif
 
-.PHONY: all module fault-modules clean demo check unit klp-diff deps vmm bench checkpatch
+.PHONY: all module fault-modules baseline clean demo check unit klp-diff deps vmm bench checkpatch
 
 all: module
 
@@ -56,6 +58,9 @@ check:
 
 bench:
 	@tests/bench.sh
+
+baseline:
+	@tests/baseline.sh --md build/baseline.md --csv build/baseline.csv
 
 klp-diff:
 	@scripts/klp-diff.sh $(if $(KDIR),$(KDIR),$$(tests/kernel/build.sh $(SERIES))/linux)

@@ -154,6 +154,8 @@ vm vmm-v2-nvhe --gic 2 --mode nvhe tests/vmm/selftest.sh 100
 
 mods=(--add vtimer_cache.ko --add build/vtimer_cache-skew.ko --add build/vtimer_cache-missing.ko)
 vm module-basic --gic 3 --mode vhe tests/guest/module-basic.sh
+mods+=(--add scripts/vtimer-cache)
+vm cli --gic 3 --mode vhe tests/guest/cli.sh
 vm module-cache-v3-vhe --gic 3 --mode vhe tests/guest/module-cache.sh v3 2
 vm module-cache-v3-nvhe --gic 3 --mode nvhe tests/guest/module-cache.sh v3 1
 vm module-cache-v2-vhe --gic 2 --mode vhe tests/guest/module-cache.sh v2 2
