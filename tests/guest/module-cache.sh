@@ -7,7 +7,9 @@ stock=$2
 ITERS=${ITERS:-2000}
 TITERS=${TITERS:-300}
 
-vmm() { vtc_vmm --gic "$gic" "$@"; }
+# A generous watchdog: a vcpu thread can starve for seconds on a busy
+# 2-core machine running TCG.
+vmm() { vtc_vmm --gic "$gic" --timeout 60 "$@"; }
 
 # vtc_run NAME ARGS...: run a workload; check that it is clean; print a
 # summary line "# NAME mode=... writes/load=... skip=... lat=p50/p90/p99".

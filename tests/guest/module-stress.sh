@@ -16,7 +16,7 @@ vtc_check "insmod" vtc_load
 # Two VMs, each with its own timer, long enough to outlast the toggling.
 start_vms() {
 	for i in 1 2; do
-		vtc-vmm --gic "$gic" --iters "$1" timer-mmio >/tmp/vm$i.out 2>/tmp/vm$i.err &
+		vtc-vmm --gic "$gic" --timeout 60 --iters "$1" timer-mmio >/tmp/vm$i.out 2>/tmp/vm$i.err &
 		eval "vm$i=\$!"
 	done
 }
@@ -41,7 +41,7 @@ alive() {
 # checked (every interrupt arrived) and restarted, so every completed run
 # during the cycles is verified; the last two are stopped at the end.
 vm_start() { # vm_start I
-	vtc-vmm --gic "$gic" --iters 1000 timer-mmio >/tmp/vm$1.out 2>/tmp/vm$1.err &
+	vtc-vmm --gic "$gic" --timeout 60 --iters 1000 timer-mmio >/tmp/vm$1.out 2>/tmp/vm$1.err &
 	eval "vm$1=\$!"
 }
 vm_reap() { # vm_reap I: if VM I finished, check it and start another
