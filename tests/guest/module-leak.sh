@@ -46,14 +46,5 @@ vtc_expect "and goes with the VM" "$(vtc_stat shadow.vcpus)" "==" 0
 vtc_check "disable" vtc_disable
 vtc_check "rmmod" rmmod vtimer_cache
 
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	echo scan >/sys/kernel/debug/kmemleak
-	sleep 1
-	echo scan >/sys/kernel/debug/kmemleak
-	leaks=$(grep -c unreferenced /sys/kernel/debug/kmemleak)
-	[ "$leaks" = 0 ] || head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# /'
-	vtc_expect "kmemleak: no leaks" "$leaks" "==" 0
-else
-	vtc_not_ok "kmemleak available"
-fi
+vtc_kmemleak_check
 vtc_done

@@ -110,12 +110,5 @@ fi
 vtc_check "disable" vtc_disable
 vtc_check "shadow state freed at patch removal" test "$(vtc_stat shadow.vcpus)" = 0
 vtc_check "rmmod" rmmod vtimer_cache
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	echo scan >/sys/kernel/debug/kmemleak
-	sleep 1
-	echo scan >/sys/kernel/debug/kmemleak
-	leaks=$(grep -c unreferenced /sys/kernel/debug/kmemleak)
-	[ "$leaks" = 0 ] || head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# /'
-	vtc_expect "kmemleak: no leaks" "$leaks" "==" 0
-fi
+vtc_kmemleak_check
 vtc_done

@@ -123,3 +123,18 @@ vtc_vmm() {
 	echo "$VTC_TOTAL"
 	return $rc
 }
+
+# Scan for leaks (the debug kernel has DEBUG_KMEMLEAK) and check there are
+# none; tests "echo clear" into it when they start.
+vtc_kmemleak_check() {
+	if [ ! -w /sys/kernel/debug/kmemleak ]; then
+		vtc_not_ok "kmemleak available"
+		return
+	fi
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan >/sys/kernel/debug/kmemleak
+	leaks=$(grep -c unreferenced /sys/kernel/debug/kmemleak)
+	[ "$leaks" = 0 ] || head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# /'
+	vtc_expect "kmemleak: no leaks" "$leaks" "==" 0
+}
