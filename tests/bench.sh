@@ -124,10 +124,15 @@ if command -v gnuplot >/dev/null; then
 		val[k, $2] = $7 / $6 }
 		END { for (i = 1; i <= n; i++) { split(o[i], p, " ");
 			printf "%s %s %.4f %.4f\n", p[1], p[2], val[o[i], "stock"], val[o[i], "cached"] } }' "$csv" >"$dat"
+	present=$(awk '{ if (!($1 in s)) { s[$1] = 1; printf "%s ", $1 } }' "$dat")
+	n=$(echo "$present" | wc -w)
+	rows=$(((n + 1) / 2))
+	cols=2
+	[ "$n" = 1 ] && cols=1
 	gnuplot <<-EOF
 	set terminal pngcairo size 1400,900 font ",11" noenhanced
 	set output "$out/bench.png"
-	set multiplot layout 2,2 title "Timer PPI active-state writes per vcpu load: stock 7.2 vs vtimer-cache (QEMU TCG rig, counts)"
+	set multiplot layout $rows,$cols title "Timer PPI active-state writes per vcpu load: stock 7.2 vs vtimer-cache (QEMU TCG rig, counts)"
 	set style data histograms
 	set style histogram clustered gap 1
 	set style fill solid 0.8 border -1
@@ -136,8 +141,8 @@ if command -v gnuplot >/dev/null; then
 	set xtics rotate by -30
 	set key top right
 	set grid ytics
-	do for [c in "v3-vhe v3-nvhe v2-vhe v2-nvhe"] {
-		set title "GIC".substr(c,2,2)." ".(strstrt(c,"nvhe") ? "nVHE" : "VHE")
+	do for [c in "$present"] {
+		set title "GICv".substr(c,2,2)." ".(strstrt(c,"nvhe") ? "nVHE" : "VHE")
 		plot "< grep '^".c." ' $dat" using 3:xtic(2) title "stock" lc rgb "#c0392b", \
 		     "" using 4 title "cached" lc rgb "#2471a3"
 	}
