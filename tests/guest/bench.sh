@@ -10,13 +10,7 @@ gic=$1
 ITERS=${2:-1000}
 TITERS=${3:-200}
 
-WORKLOADS="mmio-user|--iters $ITERS mmio-user
-hvc|--iters $ITERS hvc
-timer-mmio|--iters $TITERS timer-mmio
-wfi|--iters $TITERS wfi
-migrate|--iters $TITERS migrate
-mmio-user-2vcpu|--iters $ITERS --vcpus 2 mmio-user
-timer-mmio-2vcpu|--iters $TITERS --vcpus 2 timer-mmio"
+WORKLOADS=$(vtc_workloads "$ITERS" "$TITERS")
 
 # one MODE WORKLOAD ARGS...: a measured run; prints one "bench" line.
 one() {

@@ -37,14 +37,7 @@ run() {
 # and counts skips over a bit that differs (must be 0) and needed writes.
 vtc_check "insmod verify=1" vtc_load verify=1
 
-# Workloads: name | vtc-vmm arguments
-WORKLOADS="mmio-user|--iters $ITERS mmio-user
-hvc|--iters $ITERS hvc
-timer-mmio|--iters $TITERS timer-mmio
-wfi|--iters $TITERS wfi
-migrate|--iters $TITERS migrate
-mmio-user-2vcpu|--iters $ITERS --vcpus 2 mmio-user
-timer-mmio-2vcpu|--iters $TITERS --vcpus 2 timer-mmio"
+WORKLOADS=$(vtc_workloads "$ITERS" "$TITERS")
 
 # (loops read here-documents, not pipes: a pipe would run the checks in a
 # subshell and lose their failure count)

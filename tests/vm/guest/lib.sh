@@ -138,3 +138,17 @@ vtc_kmemleak_check() {
 	[ "$leaks" = 0 ] || head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# /'
 	vtc_expect "kmemleak: no leaks" "$leaks" "==" 0
 }
+
+# vtc_workloads ITERS TITERS: the measured workloads, one "name|vtc-vmm
+# arguments" line each (idle-timer ones get ITERS, timer-busy ones TITERS).
+vtc_workloads() {
+	cat <<-EOF
+	mmio-user|--iters $1 mmio-user
+	hvc|--iters $1 hvc
+	timer-mmio|--iters $2 timer-mmio
+	wfi|--iters $2 wfi
+	migrate|--iters $2 migrate
+	mmio-user-2vcpu|--iters $1 --vcpus 2 mmio-user
+	timer-mmio-2vcpu|--iters $2 --vcpus 2 timer-mmio
+	EOF
+}
