@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 
 #include "shared.h"
 
@@ -55,6 +57,9 @@ struct vcpu {
 	uint64_t eintr;
 	uint64_t migrations;
 	uint64_t ns;
+	uint64_t ticks;			/* CNTVCT_EL0 ticks of the run loop */
+	uint64_t pmu_cycles;		/* PMU CPU cycles of the thread */
+	int pmu_ok;			/* pmu_cycles is valid */
 	int done;			/* guest wrote VTC_MMIO_DONE */
 	char err[160];			/* first error, "" if none */
 
@@ -117,6 +122,7 @@ static pthread_barrier_t start_barrier;
 static int mmap_size;
 static int stats_layout_done;
 static uint64_t cur_cycle;		/* --cycles: 1-based, 0 otherwise */
+static uint64_t wall_ticks;		/* CNTVCT ticks of the vm_run()s */
 
 /* vcpu threads signal the watchdog when they leave their run loop. */
 static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -227,6 +233,35 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The virtual counter, readable at EL0 (the kernel enables it for the vDSO). */
+static uint64_t cntvct(void)
+{
+	uint64_t v;
+
+	asm volatile("isb; mrs %0, cntvct_el0" : "=r"(v) : : "memory");
+	return v;
+}
+
+/*
+ * PMU CPU cycles of the calling thread (user, kernel and guest), or -1 if
+ * the host has no PMU driver or forbids it (perf_event_paranoid).
+ */
+static int pmu_open(void)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.type = PERF_TYPE_HARDWARE;
+	a.size = sizeof(a);
+	a.config = PERF_COUNT_HW_CPU_CYCLES;
+	return syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static int pmu_read(int fd, uint64_t *v)
+{
+	return fd >= 0 && read(fd, v, sizeof(*v)) == sizeof(*v) ? 0 : -1;
 }
 
 static uint64_t gpa_of(const void *p)
@@ -672,11 +707,13 @@ static int handle_exit(struct vcpu *v)
 /* The run loop of one vcpu, from start to DONE (or error, or a kick). */
 static void vcpu_loop(struct vcpu *v, const uint64_t *k0)
 {
-	uint64_t t0, since_migrate = 0;
+	uint64_t t0, c0, p0 = 0, p1 = 0, since_migrate = 0;
 	size_t j;
-	int slot = v->id;
+	int slot = v->id, pfd = pmu_open();
 
+	v->pmu_ok = pfd >= 0 && !pmu_read(pfd, &p0);
 	t0 = now_ns();
+	c0 = cntvct();
 	for (;;) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno != EINTR && errno != EAGAIN) {
@@ -700,6 +737,13 @@ static void vcpu_loop(struct vcpu *v, const uint64_t *k0)
 		}
 	}
 	v->ns = now_ns() - t0;
+	v->ticks = cntvct() - c0;
+	if (v->pmu_ok && !pmu_read(pfd, &p1))
+		v->pmu_cycles = p1 - p0;
+	else
+		v->pmu_ok = 0;
+	if (pfd >= 0)
+		close(pfd);
 	stats_read(v, v->kstat);
 	for (j = 0; j < ARRAY_SIZE(kstat_off); j++)
 		v->kstat[j] -= k0[j];
@@ -868,6 +912,7 @@ static void watchdog(void)
 
 struct stats {
 	uint64_t exits, mmio_exits, eintr, migrations, ns;
+	uint64_t ticks, pmu_cycles, pmu_vcpus, vcpus;
 	uint64_t irqs_expected, irqs, lost, dup, spurious, stuck, early;
 	uint64_t progress, hvc_bad;
 	uint64_t kstat[ARRAY_SIZE(kstat_off)];
@@ -910,6 +955,16 @@ static void print_common(const struct stats *s)
 	printf(" ns=%" PRIu64 " ns_per_exit=%" PRIu64 " ns_per_iter=%" PRIu64,
 	       s->ns, s->exits ? s->ns / s->exits : 0,
 	       s->progress ? s->ns / s->progress : 0);
+	printf(" ticks=%" PRIu64 " ticks_per_exit=%" PRIu64
+	       " cnt_ns_per_exit=%" PRIu64, s->ticks,
+	       s->exits ? s->ticks / s->exits : 0,
+	       s->exits && cntfrq ? (uint64_t)((double)s->ticks * 1e9 /
+					       cntfrq / s->exits) : 0);
+	if (s->vcpus && s->pmu_vcpus == s->vcpus)
+		printf(" pmu_cycles=%" PRIu64 " pmu_cycles_per_exit=%" PRIu64,
+		       s->pmu_cycles, s->exits ? s->pmu_cycles / s->exits : 0);
+	else
+		printf(" pmu_cycles=- pmu_cycles_per_exit=-");
 }
 
 static const char *status_name(uint64_t st)
@@ -936,6 +991,10 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 	s->eintr = v->eintr;
 	s->migrations = v->migrations;
 	s->ns = v->ns;
+	s->ticks = v->ticks;
+	s->pmu_cycles = v->pmu_cycles;
+	s->pmu_vcpus = v->pmu_ok;
+	s->vcpus = 1;
 	s->irqs_expected = is_timer_wl() ? opt.iters : 0;
 	s->irqs = b->irqs;
 	s->lost = b->lost;
@@ -998,6 +1057,9 @@ static void add_stats(struct stats *t, const struct stats *s)
 	t->mmio_exits += s->mmio_exits;
 	t->eintr += s->eintr;
 	t->migrations += s->migrations;
+	t->pmu_cycles += s->pmu_cycles;
+	t->pmu_vcpus += s->pmu_vcpus;
+	t->vcpus += s->vcpus;
 	t->irqs_expected += s->irqs_expected;
 	t->irqs += s->irqs;
 	t->lost += s->lost;
@@ -1068,6 +1130,7 @@ static int report(uint64_t wall_ns)
 	}
 	qsort(t.lat, t.nlat, sizeof(*t.lat), cmp_u32);
 	t.ns = wall_ns;
+	t.ticks = wall_ticks;
 	print_total(&t, NULL, bad ? reasons : NULL);
 	free(t.lat);
 	return bad ? 1 : 0;
@@ -1090,7 +1153,7 @@ static void vm_create(void)
 /* Run all vcpus to the end; return the wall time of the run. */
 static uint64_t vm_run(void)
 {
-	uint64_t t0, t1;
+	uint64_t t0, t1, c0;
 	int i;
 
 	if (opt.cycles) {
@@ -1109,7 +1172,9 @@ static uint64_t vm_run(void)
 			vcpus[i].thread = pool_threads[i];
 		pthread_barrier_wait(&start_barrier);
 		t0 = now_ns();
+		c0 = cntvct();
 		watchdog();
+		wall_ticks += cntvct() - c0;
 		return now_ns() - t0;
 	}
 
@@ -1121,10 +1186,12 @@ static uint64_t vm_run(void)
 			die("pthread_create\n");
 	pthread_barrier_wait(&start_barrier);
 	t0 = now_ns();
+	c0 = cntvct();
 	watchdog();
 	for (i = 0; i < opt.nr_vcpus; i++)
 		pthread_join(vcpus[i].thread, NULL);
 	t1 = now_ns();
+	wall_ticks += cntvct() - c0;
 	pthread_barrier_destroy(&start_barrier);
 	return t1 - t0;
 }
@@ -1204,6 +1271,7 @@ static int cycle_collect(char *reason, size_t len)
 		lat_reserve(&acc[i], &acc_cap[i], s.nlat);
 		add_stats(&acc[i], &s);
 		acc[i].ns += s.ns;
+		acc[i].ticks += s.ticks;
 		if (why) {
 			if (!acc_why[i][0])
 				snprintf(acc_why[i], sizeof(acc_why[i]), "%s",
@@ -1260,6 +1328,7 @@ static int run_cycles(void)
 	}
 	qsort(t.lat, t.nlat, sizeof(*t.lat), cmp_u32);
 	t.ns = run_ns;
+	t.ticks = wall_ticks;
 	snprintf(extra, sizeof(extra), " cycles=%" PRIu64 " wall_ns=%" PRIu64
 		 " ns_per_cycle=%" PRIu64, c, wall, wall / c);
 	if (failed)
