@@ -1,9 +1,21 @@
 #!/bin/bash
 # make bench: stock against cached, in one boot per host configuration,
-# through the klp toggle. Counts are exact; times are emulated (QEMU TCG).
+# through the klp toggle. Counts are exact; times in the rig are emulated.
 #
 #   tests/bench.sh [--quick] [--configs v3-vhe,v3-nvhe,v2-vhe,v2-nvhe]
 #                  [--out DIR]      (default build/bench)
+#   tests/bench.sh --host [--quick] [--kdir DIR] [--out DIR]
+#   --iters N --titers N   iterations (default 1000 / 200, --quick 300 / 60)
+#   --module KO            use this vtimer_cache.ko instead of building one
+#
+# Rig mode (default): boots the emulated arm64 KVM host (tests/vm/run.sh)
+# once per configuration under QEMU's GIC write trace and runs
+# tests/guest/bench.sh there. Host mode (--host): on a real arm64 KVM host,
+# as root, builds the module against KDIR (default the running kernel's
+# /lib/modules/$(uname -r)/build) and vtc-vmm natively, and runs the same
+# tests/guest/bench.sh here: no QEMU, so no GIC MMIO counts, and the times
+# per exit are real (the VMM's CNTVCT_EL0 ticks scaled by CNTFRQ_EL0, and
+# PMU cycles when the host has a PMU driver).
 #
 # Writes DIR/bench.csv, DIR/bench.md and DIR/bench.png (gnuplot), and the
 # per-configuration logs. Per workload and mode:
@@ -14,137 +26,203 @@
 #                 exit (the whole vtc-vmm process, VM setup included)
 #   floor         writes that were needed: the GIC bit differed from the
 #                 value written (verify=1 pass); cached issued vs that floor
-#   ns/exit       emulated wall time per exit (not a hardware number)
+#   ns/exit       time per exit from the counter (emulated in the rig)
 #   latency       timer interrupt latency p50/p90/p99 in counter ticks
 #   lost          lost interrupts (must be 0)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-quick=0
+quick=0 host=0 kdir='' module='' iters='' titers=''
 configs=v3-vhe,v3-nvhe,v2-vhe,v2-nvhe
 out=$top/build/bench
+usage() {
+	echo "usage: $0 [--quick] [--iters N --titers N] [--module KO] [--configs LIST] [--out DIR]" >&2
+	echo "       $0 --host [--quick] [--iters N --titers N] [--module KO] [--kdir DIR] [--out DIR]" >&2
+	exit 2
+}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1; shift ;;
+	--host) host=1; shift ;;
+	--kdir) kdir=$2; shift 2 ;;
+	--iters) iters=$2; shift 2 ;;
+	--titers) titers=$2; shift 2 ;;
+	--module) module=$(realpath "$2"); shift 2 ;;
 	--configs) configs=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	*) echo "usage: $0 [--quick] [--configs LIST] [--out DIR]" >&2; exit 2 ;;
+	*) usage ;;
 	esac
 done
-iters=1000 titers=200
-[ $quick = 1 ] && iters=300 titers=60
-
-scripts/deps.sh
-command -v gnuplot >/dev/null || {
-	[ "$(id -u)" = 0 ] && apt-get install -y -q --no-install-recommends gnuplot-nox >&2
-}
-kentry=$(tests/kernel/build.sh 7.2)
-make -s module KDIR="$kentry/linux"
-make -s -C tests/vmm
+if [ $quick = 1 ]; then mname=quick; else mname=full; fi
+[ -n "$iters$titers" ] && mname=custom
+if [ $quick = 1 ]; then
+	iters=${iters:-300} titers=${titers:-60}
+else
+	iters=${iters:-1000} titers=${titers:-200}
+fi
 mkdir -p "$out"
 csv=$out/bench.csv
-echo "config,mode,workload,vcpus,exits,loads,writes,issued,skipped,needed,wrong_skips,gic_mmio_writes,gic_active_writes,irqs,irqs_expected,lost,lat_p50,lat_p90,lat_p99,ns_per_exit,result" >"$csv"
-
 rc=0
-IFS=, read -r -a cfgs <<<"$configs"
-for cfg in "${cfgs[@]}"; do
-	gic=${cfg%%-*}
-	mode=${cfg#*-}
-	d=$out/$cfg
-	echo "bench: $cfg" >&2
-	if ! tests/vm/run.sh --gic "${gic#v}" --mode "$mode" --timeout 1200 --out "$d" \
-		--trace pl011_write,gicv3_dist_write,gicv3_redist_write,gic_dist_write,gic_cpu_write \
-		--add vtimer_cache.ko tests/guest/bench.sh "$gic" "$iters" "$titers" >"$d.guest" 2>"$d.err"; then
-		echo "bench: $cfg failed:" >&2
-		tail -n 20 "$d.err" >&2
-		rc=1
-		continue
-	fi
-	grep -q '^bench-error' "$d.guest" && { grep '^bench-error' "$d.guest" >&2; rc=1; }
-	python3 tests/vm/gic-count.py "$d/trace.log" >"$d.gic" || rc=1
-	awk -v cfg="$cfg" '
+fields="exits loads writes issued skipped needed wrong_skips irqs irqs_expected lost lat_p50 lat_p90 lat_p99 ns_per_exit ticks_per_exit cnt_ns_per_exit pmu_cycles_per_exit cntfrq result"
+echo "config,timing,mode,workload,vcpus,gic_mmio_writes,gic_active_writes,${fields// /,}" >"$csv"
+
+# to_csv CONFIG GUEST-OUTPUT [GIC-COUNTS]: the "bench" lines as CSV rows.
+to_csv() {
+	awk -v cfg="$1" -v fields="$fields" '
 	function kv(line, k,   n, i, a, b) {
 		n = split(line, a, " ")
 		for (i = 1; i <= n; i++) { split(a[i], b, "="); if (b[1] == k) return b[2] }
-		return ""
+		return "-"
 	}
-	FNR == NR { w = kv($0, "window"); gic[w] = kv($0, "total"); act[w] = kv($0, "active"); next }
+	FILENAME ~ /\.gic$/ { w = kv($0, "window"); gic[w] = kv($0, "total"); act[w] = kv($0, "active"); next }
 	/^bench mode=/ {
 		m = kv($0, "mode"); w = kv($0, "workload"); key = m "." w
-		printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
-			cfg, m, w, kv($0, "vcpus"), kv($0, "exits"), kv($0, "loads"),
-			kv($0, "writes"), kv($0, "issued"), kv($0, "skipped"),
-			kv($0, "needed"), kv($0, "wrong_skips"), gic[key], act[key],
-			kv($0, "irqs"), kv($0, "irqs_expected"), kv($0, "lost"),
-			kv($0, "lat_p50"), kv($0, "lat_p90"), kv($0, "lat_p99"),
-			kv($0, "ns_per_exit"), kv($0, "result")
-	}' "$d.gic" "$d.guest" >>"$csv"
-done
+		vc = kv($0, "vcpus")
+		printf "%s,%s,%s,%s,%s,%s,%s", cfg, kv($0, "timing"), m, w, vc,
+			(key in gic) ? gic[key] : "-", (key in act) ? act[key] : "-"
+		n = split(fields, F, " ")
+		for (i = 1; i <= n; i++) printf ",%s", kv($0, F[i])
+		printf "\n"
+	}' "${@:3}" "$2"
+}
+
+if [ $host = 1 ]; then
+	[ "$(uname -m)" = aarch64 ] || { echo "bench --host: this is $(uname -m), not an arm64 host (the rig mode needs no --host)" >&2; exit 2; }
+	[ -e /dev/kvm ] || { echo "bench --host: no /dev/kvm" >&2; exit 2; }
+	[ "$(id -u)" = 0 ] || { echo "bench --host: run as root (insmod, debugfs)" >&2; exit 2; }
+	[ -n "$kdir" ] || kdir=/lib/modules/$(uname -r)/build
+	[ -n "$module" ] || { make -s module KDIR="$kdir"; module=$top/vtimer_cache.ko; }
+	make -s -C tests/vmm CROSS_COMPILE=
+	if grep -q GICv3 /proc/interrupts; then gic=v3; else gic=v2; fi
+	case "$(dmesg 2>/dev/null | grep -o '[A-Za-z ]*VHE mode initialized' | head -n 1)" in
+	*Protected*) mode=pkvm ;; *nVHE*) mode=nvhe ;; *hVHE*) mode=hvhe ;; *VHE*) mode=vhe ;; *) mode=unknown ;;
+	esac
+	cfg=host-$gic-$mode
+	echo "bench: $cfg ($(uname -r))" >&2
+	tests/guest/bench.sh --module "$module" --cli "$top/scripts/vtimer-cache" \
+		--vmm "$top/tests/vmm/build/vtc-vmm" "$gic" "$iters" "$titers" >"$out/$cfg.guest" || rc=1
+	to_csv "$cfg" "$out/$cfg.guest" >>"$csv"
+	where="on $(uname -n), kernel $(uname -r), $(nproc) CPUs; real hardware: ns/exit from CNTVCT_EL0"
+	configs=$cfg
+else
+	scripts/deps.sh
+	command -v gnuplot >/dev/null || {
+		[ "$(id -u)" = 0 ] && apt-get install -y -q --no-install-recommends gnuplot-nox >&2
+	}
+	if [ -z "$module" ]; then
+		kentry=$(tests/kernel/build.sh 7.2)
+		make -s module KDIR="$kentry/linux"
+		module=$top/vtimer_cache.ko
+	fi
+	make -s -C tests/vmm
+	# the module measured, kept with the results
+	[ "$module" -ef "$out/vtimer_cache.ko" ] || cp "$module" "$out/vtimer_cache.ko"
+	IFS=, read -r -a cfgs <<<"$configs"
+	for cfg in "${cfgs[@]}"; do
+		gic=${cfg%%-*}
+		mode=${cfg#*-}
+		d=$out/$cfg
+		echo "bench: $cfg" >&2
+		t0=$SECONDS
+		if ! tests/vm/run.sh --gic "${gic#v}" --mode "$mode" --timeout 2400 --out "$d" \
+			--trace pl011_write,gicv3_dist_write,gicv3_redist_write,gic_dist_write,gic_cpu_write \
+			--add "$out/vtimer_cache.ko" --add scripts/vtimer-cache \
+			tests/guest/bench.sh --marks /dev/ttyAMA0 "$gic" "$iters" "$titers" >"$d.guest" 2>"$d.err"; then
+			echo "bench: $cfg failed:" >&2
+			tail -n 20 "$d.err" >&2
+			rc=1
+		fi
+		t1=$SECONDS
+		grep '^bench-error' "$d.guest" >&2 && rc=1
+		if grep -q '^bench mode=' "$d.guest"; then
+			python3 tests/vm/gic-count.py "$d/trace.log" >"$d.gic" || rc=1
+			to_csv "$cfg" "$d.guest" "$d.gic" >>"$csv"
+		fi
+		echo "bench: $cfg boot+bench $((t1 - t0)) s, gic-count $((SECONDS - t1)) s" >&2
+	done
+	where="in the rig (QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG, -smp 2), kernel 7.2.13; ns/exit is EMULATED time"
+fi
 
 # The markdown table: one row per configuration and workload.
 md=$out/bench.md
 {
-	echo "Measured $(date -u +%Y-%m-%d) in the rig (QEMU TCG, $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4), -smp 2), kernel 7.2.13, workloads ${iters}/${titers} iterations."
-	echo "Counts are exact; ns/exit is emulated time."
+	echo "Measured $(date -u +%Y-%m-%d) $where; workloads ${iters}/${titers} iterations ($mname mode)."
+	echo "Counts are exact. Stock and cached ran in the same boot, toggled through klp; the floor columns come from a second pass with \`verify=1\`."
 	echo
-	echo "| config | workload | writes/load stock | writes/load cached | skip ratio | GIC MMIO writes/exit stock | cached | needed writes (floor) stock / cached | cached issued vs floor | ns/exit stock / cached | latency p50/p90/p99 stock | cached | lost |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| config | workload | loads stock / cached | writes/load stock | writes/load cached | writes/exit stock | writes/exit cached | skip ratio | GIC MMIO writes/exit stock | cached | needed writes (floor) stock / cached | cached issued vs floor | ns/exit stock / cached ($([ $host = 1 ] && echo CNTVCT || echo emulated)) | PMU cycles/exit stock / cached | latency p50/p90/p99 ticks stock | cached | lost stock / cached |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	awk -F, '
-	NR == 1 { next }
-	{ k = $1 "|" $3; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
-	  for (i = 1; i <= NF; i++) v[k, $2, i] = $i }
-	function r(a, b) { return (b > 0) ? sprintf("%.3f", a / b) : "-" }
+	NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	{ k = $1 "|" $4; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+	  for (i = 1; i <= NF; i++) v[k, $3, i] = $i }
+	function g(k, m, f) { return v[k, m, c[f]] }
+	function r(a, b) { return (a != "-" && a != "" && b > 0) ? sprintf("%.3f", a / b) : "-" }
+	function d(a) { return (a == "" ? "-" : a) }
 	END {
 		for (j = 1; j <= n; j++) {
 			k = order[j]; split(k, p, "|")
-			sk = v[k, "cached", 9]; is = v[k, "cached", 8]
-			fl = v[k, "floor-cached", 10]; fi = v[k, "floor-cached", 8]
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s/%s/%s | %s/%s/%s | %s / %s |\n",
-				p[1], p[2],
-				r(v[k, "stock", 7], v[k, "stock", 6]), r(v[k, "cached", 7], v[k, "cached", 6]),
-				r(sk, sk + is),
-				r(v[k, "stock", 12], v[k, "stock", 5]), r(v[k, "cached", 12], v[k, "cached", 5]),
-				v[k, "floor-stock", 10], fl, (fl > 0 ? sprintf("%.2fx", fi / fl) : (fi == 0 ? "0 = 0" : fi " vs 0")),
-				v[k, "stock", 20], v[k, "cached", 20],
-				v[k, "stock", 17], v[k, "stock", 18], v[k, "stock", 19],
-				v[k, "cached", 17], v[k, "cached", 18], v[k, "cached", 19],
-				v[k, "stock", 16] + 0, v[k, "cached", 16] + 0
+			sk = g(k, "cached", "skipped"); is = g(k, "cached", "issued")
+			fl = g(k, "floor-cached", "needed"); fi = g(k, "floor-cached", "issued")
+			vs = (fl == "" || fl == "-") ? "-" : (fl > 0 ? sprintf("%.2fx", fi / fl) : (fi == 0 ? "0 = 0" : fi " vs 0"))
+			printf "| %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s / %s | %s/%s/%s | %s/%s/%s | %s / %s |\n",
+				p[1], p[2], g(k, "stock", "loads"), g(k, "cached", "loads"),
+				r(g(k, "stock", "writes"), g(k, "stock", "loads")), r(g(k, "cached", "writes"), g(k, "cached", "loads")),
+				r(g(k, "stock", "writes"), g(k, "stock", "exits")), r(g(k, "cached", "writes"), g(k, "cached", "exits")),
+				(sk + is > 0) ? sprintf("%.3f", sk / (sk + is)) : "-",
+				r(g(k, "stock", "gic_mmio_writes"), g(k, "stock", "exits")), r(g(k, "cached", "gic_mmio_writes"), g(k, "cached", "exits")),
+				d(g(k, "floor-stock", "needed")), d(fl), vs,
+				g(k, "stock", "cnt_ns_per_exit"), g(k, "cached", "cnt_ns_per_exit"),
+				g(k, "stock", "pmu_cycles_per_exit"), g(k, "cached", "pmu_cycles_per_exit"),
+				g(k, "stock", "lat_p50"), g(k, "stock", "lat_p90"), g(k, "stock", "lat_p99"),
+				g(k, "cached", "lat_p50"), g(k, "cached", "lat_p90"), g(k, "cached", "lat_p99"),
+				g(k, "stock", "lost"), g(k, "cached", "lost")
 		}
 	}' "$csv"
+	echo
+	echo "writes: active-state writes to the timer PPIs (irq_set_irqchip_state, counted by the module's fprobe with the patch off and on). *needed writes (floor)*: writes that found the GIC bit different from the value written (verify=1 pass; idle-timer workloads need none and are not run); *cached issued vs floor*: the cached path's issued writes in that pass over the needed ones. GIC MMIO writes: every GIC register write in QEMU's trace in the run's window (rig only), per VMM exit. ns/exit: the VMM's CNTVCT_EL0 ticks over the run, scaled by CNTFRQ_EL0, per exit; in the rig that is emulated time on a shared 2-core machine. Latency: CNTVCT at the guest's IAR minus the timer deadline, in ticks of CNTFRQ ($(awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) if (h[i] == "cntfrq") print $i } NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i }' "$csv") Hz)."
 } >"$md"
 cat "$md"
 
-# The chart: active-state writes per load, stock against cached, per
-# workload, one panel per configuration.
+# The chart: active-state writes per load, stock / cached / needed (floor),
+# per workload, one panel per configuration.
 if command -v gnuplot >/dev/null; then
 	dat=$out/bench.dat
-	awk -F, 'NR > 1 && ($2 == "stock" || $2 == "cached") && $6 > 0 {
-		k = $1 " " $3; if (!(k in s)) { o[++n] = k; s[k] = 1 }
-		val[k, $2] = $7 / $6 }
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$(c["loads"]) > 0 {
+		k = $1 " " $4; if (!(k in s)) { o[++n] = k; s[k] = 1 }
+		val[k, $3] = $(c["writes"]) / $(c["loads"])
+		if ($3 == "floor-cached") val[k, "floor"] = $(c["needed"]) / $(c["loads"]) }
 		END { for (i = 1; i <= n; i++) { split(o[i], p, " ");
-			printf "%s %s %.4f %.4f\n", p[1], p[2], val[o[i], "stock"], val[o[i], "cached"] } }' "$csv" >"$dat"
+			printf "%s %s %.4f %.4f %.4f\n", p[1], p[2], val[o[i], "stock"], val[o[i], "cached"], val[o[i], "floor"] } }' "$csv" >"$dat"
 	present=$(awk '{ if (!($1 in s)) { s[$1] = 1; printf "%s ", $1 } }' "$dat")
 	n=$(echo "$present" | wc -w)
-	rows=$(((n + 1) / 2))
-	cols=2
-	[ "$n" = 1 ] && cols=1
+	rows=$n
+	cols=1
+	ymax=$(awk '{ for (i = 3; i <= 5; i++) if ($i > m) m = $i } END { printf "%.1f", m * 1.25 + 0.1 }' "$dat")
+	if [ $host = 1 ]; then what="real host $(uname -r)"; else what="QEMU TCG rig, kernel 7.2.13"; fi
 	gnuplot <<-EOF
-	set terminal pngcairo size 1400,900 font ",11" noenhanced
+	set terminal pngcairo size 1500,$((430 * rows + 90)) font ",11" noenhanced
 	set output "$out/bench.png"
-	set multiplot layout $rows,$cols title "Timer PPI active-state writes per vcpu load: stock 7.2 vs vtimer-cache (QEMU TCG rig, counts)"
+	set multiplot layout $rows,$cols title "Timer PPI active-state writes per vcpu load: stock 7.2 vs vtimer-cache ($what, $(date -u +%Y-%m-%d), $iters/$titers iterations, $mname mode)\nexact counts from the module's fprobe; floor = writes that changed the GIC bit (verify=1 pass, timer-busy workloads only; idle-timer workloads need 0)" font ",12"
 	set style data histograms
 	set style histogram clustered gap 1
-	set style fill solid 0.8 border -1
-	set yrange [0:2.4]
-	set ylabel "writes per load"
-	set xtics rotate by -30
-	set key top right
+	set style fill solid 0.85 border -1
+	set boxwidth 1
+	set yrange [0:$ymax]
+	set ylabel "active-state writes per vcpu load"
+	set xlabel "vtc-vmm workload"
+	set xtics rotate by -25 nomirror
+	set key top right font ",10"
 	set grid ytics
 	do for [c in "$present"] {
-		set title "GICv".substr(c,2,2)." ".(strstrt(c,"nvhe") ? "nVHE" : "VHE")
-		plot "< grep '^".c." ' $dat" using 3:xtic(2) title "stock" lc rgb "#c0392b", \
-		     "" using 4 title "cached" lc rgb "#2471a3"
+		set title sprintf("%s: GIC%s, %s host", c, substr(c, strstrt(c, "v"), strstrt(c, "v") + 1), (strstrt(c, "nvhe") ? "nVHE" : "VHE")) font ",12"
+		plot "< grep '^".c." ' $dat" using 3:xtic(2) title "stock (patch off)" lc rgb "#c0392b", \
+		     "" using 4 title "cached (patch on)" lc rgb "#2471a3", \
+		     "" using 5 title "needed (floor)" lc rgb "#7f8c8d", \
+		     "" using (\$0 - 0.25):(\$3):(sprintf("%.2f", \$3)) with labels offset 0,0.7 font ",9" notitle, \
+		     "" using (\$0):(\$4):(sprintf("%.2f", \$4)) with labels offset 0,0.7 font ",9" notitle, \
+		     "" using (\$0 + 0.25):(\$5):(\$5 > 0 ? sprintf("%.2f", \$5) : "") with labels offset 0,0.7 font ",9" notitle
 	}
 	unset multiplot
 	EOF

@@ -1,61 +1,68 @@
 #!/bin/sh
-# make bench, inside the emulated host: every workload with the patch off
-# (stock) and on (cached) in one boot, each in a console window that
-# tests/vm/gic-count.py matches against QEMU's GIC write trace.
-# Then a verify=1 pass for the necessary-write floor.
-# usage: bench.sh GIC ITERS TITERS
-. /vtc/lib.sh
-. /vtc/measure.sh
-gic=$1
-ITERS=${2:-1000}
-TITERS=${3:-200}
+# make bench, on the (emulated or real) KVM host: every vtc-vmm workload
+# with the patch off (stock) and on (cached) in one boot, then a verify=1
+# pass for the necessary-write floor, through `vtimer-cache bench --raw`.
+# One "bench mode=M workload=W key=value..." line per run.
+#
+#   bench.sh [--marks DEV] [--module KO] [--cli PATH] [--vmm PATH] GIC ITERS TITERS
+#
+# In the rig (tests/bench.sh) it runs as /vtc/test.sh with --marks
+# /dev/ttyAMA0: each run sits in a console window that tests/vm/gic-count.py
+# matches against QEMU's GIC write trace. On a real arm64 KVM host it runs
+# unchanged from the repository (tests/bench.sh --host), as root, without
+# --marks: the module is loaded from KO (default: vtimer_cache.ko beside
+# the script or at the top of the repository) unless it is loaded already,
+# and unloaded again at the end only if this script loaded it.
+# Exit code: that of vtimer-cache bench (0 ok, 6 a workload failed, ...).
+here=$(cd "$(dirname "$0")" && pwd)
+marks='' module='' cli='' vmm=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	--marks) marks=$2; shift 2 ;;
+	--module) module=$2; shift 2 ;;
+	--cli) cli=$2; shift 2 ;;
+	--vmm) vmm=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+if [ $# != 3 ]; then
+	echo "usage: $0 [--marks DEV] [--module KO] [--cli PATH] [--vmm PATH] GIC ITERS TITERS" >&2
+	exit 2
+fi
+gic=$1 iters=$2 titers=$3
 
-WORKLOADS=$(vtc_workloads "$ITERS" "$TITERS")
-
-# one MODE WORKLOAD ARGS...: a measured run; prints one "bench" line.
-one() {
-	mode=$1 w=$2
-	shift 2
-	echo reset >$VTC_DBG/stats
-	vtm_mark "$mode.$w-begin"
-	out=$(vtc-vmm --gic "$gic" "$@")
-	rc=$?
-	vtm_mark "$mode.$w-end"
-	t=$(echo "$out" | grep '^vtc-vmm total')
-	f() { vtc_field "$t" "$1"; }
-	s() { vtc_stat "$1"; }
-	echo "bench mode=$mode workload=$w rc=$rc result=$(f result) exits=$(f exits) iters=$(f iters) vcpus=$(f vcpus) loads=$(s loads) writes=$(s writes) issued=$(s issued) skipped=$(s skipped) needed=$(s verify.needed) wrong_skips=$(s verify.wrong_skips) verify=$(s verify) irqs=$(f irqs) irqs_expected=$(f irqs_expected) lost=$(f lost) dup=$(f dup) stuck=$(f stuck) lat_p50=$(f lat_p50) lat_p90=$(f lat_p90) lat_p99=$(f lat_p99) ns_per_exit=$(f ns_per_exit) cntfrq=$(f cntfrq)"
-	[ "$rc" = 0 ]
+pick() { # the first existing file
+	for f in "$@"; do
+		[ -e "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
 }
+[ -n "$cli" ] || cli=$(pick "$here/vtimer-cache" "$here/../../scripts/vtimer-cache")
+[ -n "$module" ] || module=$(pick "$here/vtimer_cache.ko" "$here/../../vtimer_cache.ko")
+[ -n "$cli" ] || { echo "bench-error no vtimer-cache CLI"; exit 1; }
 
-each() { # each MODE [WORKLOAD-FILTER]
-	while IFS='|' read -r w args; do
-		if [ -n "$2" ]; then
-			case " $2 " in *" $w "*) ;; *) continue ;; esac
-		fi
-		# shellcheck disable=SC2086
-		one "$1" "$w" $args || echo "bench-error mode=$1 workload=$w"
-	done <<-EOF
-	$WORKLOADS
-	EOF
-}
+loaded_here=0
+if ! grep -q '^vtimer_cache ' /proc/modules; then
+	sh "$cli" load "$module" >&2 || { echo "bench-error insmod"; exit 1; }
+	loaded_here=1
+fi
 
-vtc_load || { echo "bench-error insmod"; exit 1; }
-vtc_disable
-each stock
-vtc_enable
-each cached
+set -- --raw --floor --gic "$gic" --iters "$iters" --titers "$titers"
+[ -n "$marks" ] && set -- "$@" --marks "$marks"
+[ -n "$vmm" ] && set -- "$@" --vmm "$vmm"
+sh "$cli" bench "$@" >/tmp/vtc-bench.$$
+rc=$?
+cat /tmp/vtc-bench.$$
+# A failed run, for tests/bench.sh: "bench-error mode=M workload=W".
+awk '$1 == "bench" { ok = 1; for (i = 3; i <= NF; i++) {
+	if ($i ~ /^rc=/ && $i != "rc=0") ok = 0
+	if ($i ~ /^result=/ && $i != "result=ok") ok = 0 }
+	if (!ok) print "bench-error", $2, $3 }' /tmp/vtc-bench.$$
+rm -f /tmp/vtc-bench.$$
 
-# The floor: with verify=1 the module reads the bit back before every write
-# (extra GIC reads, so outside the GIC-count windows' purpose).
-echo 1 >/sys/module/vtimer_cache/parameters/verify
-# Idle workloads need no write at all (floor 0); the timer-busy ones are
-# where the floor matters.
-vtc_disable
-each floor-stock "timer-mmio wfi migrate timer-mmio-2vcpu"
-vtc_enable
-each floor-cached "timer-mmio wfi migrate timer-mmio-2vcpu"
-echo 0 >/sys/module/vtimer_cache/parameters/verify
-vtc_disable
-rmmod vtimer_cache
-echo "bench-done"
+if [ $loaded_here = 1 ]; then
+	sh "$cli" disable >&2
+	sh "$cli" unload >&2 || rc=1
+fi
+echo "bench-done rc=$rc"
+exit $rc
