@@ -26,7 +26,8 @@ struct arch_timer_context;
 enum vtc_inval {
 	VTC_INV_HOST_ACK,	/* the host took the timer PPI */
 	VTC_INV_FOREIGN,	/* someone else wrote "active" */
-	VTC_INV_LEVEL,		/* the timer's interrupt level changed */
+	VTC_INV_GUEST_RUN,	/* a guest ran: a known 1 may be cleared */
+	VTC_INV_DEACTIVATE,	/* KVM deactivates a HW irq (DIR trap) */
 	VTC_INV_HOTPLUG,	/* a CPU went offline or came online */
 	VTC_INV_CPU_PM,		/* a CPU left a low-power state */
 	VTC_INV_TRANSITION,	/* the patch started or stopped being trusted */
@@ -44,6 +45,8 @@ struct vtc_stats_cpu {
 	u64 probe_writes[VTC_NR_TIMERS][2];	/* every write seen, by value */
 	u64 foreign_writes[VTC_NR_TIMERS][2];	/* writes not by the cache */
 	u64 inval[VTC_INV_NR];
+	u64 learnt_ack[VTC_NR_TIMERS];		/* host ack: the bit is 1 */
+	u64 learnt_eoi[VTC_NR_TIMERS];		/* guest deactivated it: 0 */
 	u64 shadow_alloc_failed;
 	/* verify mode: the hardware bit read back before each decision */
 	u64 verify_checked;
@@ -59,8 +62,6 @@ struct vtc_vcpu {
 	int vcpu_id;
 	s8 state[VTC_NR_TIMERS];	/* last programmed: 0, 1; -1 never */
 	s16 cpu[VTC_NR_TIMERS];		/* where it was programmed */
-	s8 level[4];			/* last timer level, by timer_id */
-	u8 force[VTC_NR_TIMERS];	/* level changed: issue the next write */
 	u64 issued;
 	u64 skipped;
 };
@@ -94,8 +95,15 @@ extern const struct vtc_mirror vtc_mirror;
 /* Called from the mirrored functions. */
 int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active);
 void vtc_host_ack(unsigned int irq);
-void vtc_timer_level(struct kvm_vcpu *vcpu, struct arch_timer_context *ctx,
-		     bool level);
+
+/* What a guest run left in the list registers for a timer's PPI. */
+enum vtc_lr {
+	VTC_LR_UNKNOWN,		/* not in an LR: may have been deactivated */
+	VTC_LR_LIVE,		/* in a HW LR, still pending or active */
+	VTC_LR_DEACTIVATED,	/* in a HW LR, deactivated by the guest */
+};
+
+void vtc_guest_ran(const enum vtc_lr *lr);
 
 /* vtc_core.c */
 extern bool vtc_verify;

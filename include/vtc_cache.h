@@ -7,13 +7,17 @@
  *    PPI's hardware active bit unknown on some or all CPUs;
  *  - a global "trusted" flag, set only between the klp post_patch and
  *    pre_unpatch callbacks, and a count of foreign writes in flight;
- *  - per CPU and per direct timer, the epoch at which *this* code last
- *    wrote "inactive" to that CPU's bit (0: nothing known).
+ *  - per CPU and per direct timer, the value of that CPU's bit and the
+ *    epoch at which it was learnt (0: nothing known). It is learnt from
+ *    this code's own writes, from the host's ack (the bit is then 1), and
+ *    from the vgic's fold of the list registers after a guest run (a
+ *    HW-mapped LR the guest deactivated: the bit is then 0).
  *
  * The invariant (docs/design.md): if known[cpu][t] == epoch, trusted and
- * no foreign write is in flight, the hardware bit of timer t on cpu is
- * inactive. Only then may a write of "inactive" be skipped. "Active" is
- * never cached, because the guest's EOI clears it behind our back.
+ * no foreign write is in flight, the hardware bit of timer t on cpu holds
+ * state[cpu][t]. Only then may a write of that same value be skipped.
+ * Every path that can clear the bit behind our back (a guest run, a
+ * deactivation by KVM) forgets a known "active" on that CPU first.
  *
  * Callers serialise per CPU: the check, the write and the update run with
  * interrupts disabled on that CPU.
@@ -60,7 +64,8 @@ struct vtc_cache_global {
 };
 
 struct vtc_cache_cpu {
-	unsigned long known_inactive[VTC_NR_TIMERS];
+	unsigned long known[VTC_NR_TIMERS];	/* epoch state[] was learnt */
+	unsigned char state[VTC_NR_TIMERS];	/* the bit, if known */
 };
 
 static inline void vtc_cache_init(struct vtc_cache_global *g)
@@ -72,30 +77,44 @@ static inline void vtc_cache_init(struct vtc_cache_global *g)
 
 /*
  * May the write of @active to timer @t on this CPU be skipped? Only a write
- * of "inactive" over a bit known to be inactive.
+ * of the value the bit is known to hold.
  */
 static inline bool vtc_cache_may_skip(const struct vtc_cache_global *g,
 				      const struct vtc_cache_cpu *c,
 				      int t, bool active)
 {
-	if (active)
-		return false;
 	if (!VTC_READ(g->trusted) || vtc_count_read(&g->foreign_inflight))
 		return false;
-	return VTC_READ(c->known_inactive[t]) == vtc_epoch_read(&g->epoch);
+	return VTC_READ(c->known[t]) == vtc_epoch_read(&g->epoch) &&
+	       VTC_READ(c->state[t]) == active;
 }
 
-/* This CPU's bit of timer @t was just written with @active by us. */
-static inline void vtc_cache_wrote(const struct vtc_cache_global *g,
+/*
+ * This CPU's bit of timer @t is now @active: we wrote it, the host acked
+ * the PPI (1), or the guest deactivated it through a HW-mapped LR (0).
+ */
+static inline void vtc_cache_learn(const struct vtc_cache_global *g,
 				   struct vtc_cache_cpu *c, int t, bool active)
 {
-	VTC_WRITE(c->known_inactive[t], active ? 0 : vtc_epoch_read(&g->epoch));
+	VTC_WRITE(c->known[t], 0);
+	VTC_WRITE(c->state[t], active);
+	VTC_WRITE(c->known[t], vtc_epoch_read(&g->epoch));
 }
 
-/* This CPU's bit of timer @t may have changed (e.g. the host acked it). */
+/* This CPU's bit of timer @t may have changed either way. */
 static inline void vtc_cache_forget_cpu(struct vtc_cache_cpu *c, int t)
 {
-	VTC_WRITE(c->known_inactive[t], 0);
+	VTC_WRITE(c->known[t], 0);
+}
+
+/*
+ * This CPU's bit of timer @t may have been cleared (a guest ran, KVM
+ * deactivated it): a known 0 still holds, a known 1 does not.
+ */
+static inline void vtc_cache_forget_active(struct vtc_cache_cpu *c, int t)
+{
+	if (VTC_READ(c->state[t]))
+		VTC_WRITE(c->known[t], 0);
 }
 
 /* Nothing is known any more, on any CPU. */
@@ -107,8 +126,8 @@ static inline void vtc_cache_forget_all(struct vtc_cache_global *g)
 }
 
 /*
- * A write of "active" by code other than ours is about to happen (@begin)
- * or has happened. We do not know which CPU's bit it hits if the writer
+ * A write by code other than ours is about to happen (@begin) or has
+ * happened. We do not know which CPU's bit it hits if the writer
  * can migrate, so nothing may be skipped anywhere while it is in flight,
  * and everything known before it is forgotten on both edges.
  */

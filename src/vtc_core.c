@@ -20,7 +20,8 @@
 const char *const vtc_inval_names[VTC_INV_NR] = {
 	[VTC_INV_HOST_ACK]	= "host_ack",
 	[VTC_INV_FOREIGN]	= "foreign_write",
-	[VTC_INV_LEVEL]		= "level_change",
+	[VTC_INV_GUEST_RUN]	= "guest_run",
+	[VTC_INV_DEACTIVATE]	= "kvm_deactivate",
 	[VTC_INV_HOTPLUG]	= "cpu_hotplug",
 	[VTC_INV_CPU_PM]	= "cpu_pm",
 	[VTC_INV_TRANSITION]	= "transition",
@@ -131,8 +132,6 @@ static int vtc_vcpu_ctor(void *obj, void *shadow_data, void *ctor_data)
 		vv->state[t] = -1;
 		vv->cpu[t] = -1;
 	}
-	for (t = 0; t < ARRAY_SIZE(vv->level); t++)
-		vv->level[t] = -1;
 
 	spin_lock_irqsave(&vtc_vcpu_lock, flags);
 	list_add_tail(&vv->node, &vtc_vcpu_list);
@@ -239,15 +238,16 @@ int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active)
 	cpu = smp_processor_id();
 	c = this_cpu_ptr(&vtc_hw);
 	/*
-	 * Without its shadow the vcpu's level changes are unknown, and after
-	 * a missed probe hit a foreign write may have gone unseen: no skip.
+	 * After a missed probe hit, a foreign write or a deactivation may
+	 * have gone unseen: no skip, ever again.
 	 */
-	if (vv && !READ_ONCE(vv->force[t]) && !vtc_probe_missed() &&
+	if (!vtc_probe_missed() &&
 	    vtc_cache_may_skip(&vtc_cache, c, t, active)) {
 		if (unlikely(READ_ONCE(vtc_verify)))
 			vtc_verify_write(irq, active, true);
 		__this_cpu_inc(vtc_stats.skipped[t]);
-		vv->skipped++;
+		if (vv)
+			vv->skipped++;
 		vtc_hook_skip(cpu, t, vcpu->vcpu_id);
 	} else {
 		if (unlikely(READ_ONCE(vtc_verify)))
@@ -256,16 +256,14 @@ int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active)
 		ret = irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, active);
 		__this_cpu_write(vtc_in_write, 0);
 		if (likely(!ret)) {
-			vtc_cache_wrote(&vtc_cache, c, t, active);
+			vtc_cache_learn(&vtc_cache, c, t, active);
 		} else {
 			vtc_cache_forget_cpu(c, t);
 			__this_cpu_inc(vtc_stats.inval[VTC_INV_WRITE_ERROR]);
 		}
 		__this_cpu_inc(vtc_stats.issued[t]);
-		if (vv) {
+		if (vv)
 			vv->issued++;
-			WRITE_ONCE(vv->force[t], 0);
-		}
 		vtc_hook_issue(cpu, t, vcpu->vcpu_id, active);
 	}
 	if (vv) {
@@ -276,13 +274,26 @@ int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active)
 	return ret;
 }
 
-/* The host acknowledged timer PPI @irq on this CPU (hard irq context). */
+/*
+ * The host acknowledged timer PPI @irq on this CPU (hard irq context, from
+ * the patched handler). A forwarded PPI stays active after the handler: the
+ * only irq_chips that can forward (irq_set_vcpu_affinity) are the GICs'
+ * EOImode 1 chips, whose irq_eoi leaves a forwarded interrupt active for
+ * the guest to deactivate (gic_eoimode1_eoi_irq(), irq-gic-v3.c:686 and
+ * irq-gic.c:228). Anything else: the bit's fate is unknown.
+ */
 void vtc_host_ack(unsigned int irq)
 {
+	struct irq_data *d = irq_get_irq_data(irq);
 	int t = vtc_timer_index(irq);
 
 	if (t < 0) {
 		vtc_invalidate_all(VTC_INV_HOST_ACK);
+		return;
+	}
+	if (likely(d && irqd_is_forwarded_to_vcpu(d))) {
+		vtc_cache_learn(&vtc_cache, this_cpu_ptr(&vtc_hw), t, true);
+		__this_cpu_inc(vtc_stats.learnt_ack[t]);
 		return;
 	}
 	vtc_cache_forget_cpu(this_cpu_ptr(&vtc_hw), t);
@@ -291,32 +302,33 @@ void vtc_host_ack(unsigned int irq)
 }
 
 /*
- * kvm_timer_update_irq(): the 2016 patch forgot the vcpu's cache on any
- * change of the timer's level. We keep that rule with the same scope: the
- * vcpu's next write of that timer is issued whatever the CPU knows. Only an
- * ack or a write can set the physical active bit, so this is a safety
- * margin, not the argument; the first level seen is not a change.
+ * After a guest run on this CPU (interrupts off, from the fold probes):
+ * @lr[t] says what the list registers showed for timer t's PPI.
  */
-void vtc_timer_level(struct kvm_vcpu *vcpu, struct arch_timer_context *ctx,
-		     bool level)
+void vtc_guest_ran(const enum vtc_lr *lr)
 {
-	struct vtc_vcpu *vv = vtc_vcpu_get(vcpu);
-	int id = arch_timer_ctx_index(ctx);
-	int t = vtc_timer_index(ctx->host_timer_irq);
+	struct vtc_cache_cpu *c = this_cpu_ptr(&vtc_hw);
+	int t;
 
-	/* No host PPI behind this timer (nVHE's emulated ptimer): no bit. */
-	if (t < 0)
-		return;
-	if (!vv || id < 0 || id >= ARRAY_SIZE(vv->level)) {
-		vtc_invalidate_all(VTC_INV_LEVEL);
-		return;
+	for (t = 0; t < VTC_NR_TIMERS; t++) {
+		switch (lr[t]) {
+		case VTC_LR_DEACTIVATED:
+			/* the guest's deactivation cleared the bit */
+			vtc_cache_learn(&vtc_cache, c, t, false);
+			__this_cpu_inc(vtc_stats.learnt_eoi[t]);
+			break;
+		case VTC_LR_LIVE:
+			/* not deactivated: the bit is what it was */
+			break;
+		case VTC_LR_UNKNOWN:
+			/* a deactivation we cannot see may have cleared it */
+			if (c->known[t] && c->state[t]) {
+				vtc_cache_forget_active(c, t);
+				__this_cpu_inc(vtc_stats.inval[VTC_INV_GUEST_RUN]);
+				vtc_hook_invalidate(smp_processor_id(),
+						    VTC_INV_GUEST_RUN);
+			}
+			break;
+		}
 	}
-	if (vv->level[id] == level)
-		return;
-	if (vv->level[id] >= 0) {
-		WRITE_ONCE(vv->force[t], 1);
-		this_cpu_inc(vtc_stats.inval[VTC_INV_LEVEL]);
-		vtc_hook_invalidate(raw_smp_processor_id(), VTC_INV_LEVEL);
-	}
-	vv->level[id] = level;
 }

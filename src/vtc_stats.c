@@ -17,7 +17,7 @@
 
 #include "vtc.h"
 
-#define VTC_STATS_VERSION	1
+#define VTC_STATS_VERSION	2
 
 static struct dentry *vtc_dir;
 
@@ -39,6 +39,8 @@ static void vtc_sum(struct vtc_stats_cpu *sum)
 				sum->foreign_writes[t][v] +=
 					READ_ONCE(s->foreign_writes[t][v]);
 			}
+			sum->learnt_ack[t] += READ_ONCE(s->learnt_ack[t]);
+			sum->learnt_eoi[t] += READ_ONCE(s->learnt_eoi[t]);
 		}
 		for (i = 0; i < VTC_INV_NR; i++)
 			sum->inval[i] += READ_ONCE(s->inval[i]);
@@ -108,6 +110,10 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 			   sum.foreign_writes[t][0]);
 		seq_printf(m, "foreign.%s.active %llu\n", n,
 			   sum.foreign_writes[t][1]);
+		seq_printf(m, "learnt.%s.host_ack %llu\n", n,
+			   sum.learnt_ack[t]);
+		seq_printf(m, "learnt.%s.guest_deactivate %llu\n", n,
+			   sum.learnt_eoi[t]);
 	}
 	for (i = 0; i < VTC_INV_NR; i++)
 		seq_printf(m, "inval.%s %llu\n", vtc_inval_names[i],

@@ -12,11 +12,11 @@
  *
  * Replaced (out-of-line in a gcc-12 build of 7.2, checked at load time by
  * klp itself: an inlined target is "not found" and the load fails):
- *   kvm_arch_timer_handler   - the host acked the PPI: forget the cache
- *   kvm_timer_update_irq     - a level change: forget the cache (as in 2016)
+ *   kvm_arch_timer_handler   - the host acked the PPI: it is active now
  *   kvm_timer_vcpu_load_gic  - the write that may be skipped
- * Copied helpers: userspace_irqchip, timer_set_ctl, kvm_timer_update_status,
- * set_timer_irq_phys_active.
+ * Copied helpers: userspace_irqchip, set_timer_irq_phys_active.
+ * kvm_timer_update_irq() is called, not copied: the cache does not depend
+ * on the timer's level (docs/design.md).
  *
  * Non-exported symbols they use are looked up once at load time (see
  * vtc_mirror_syms[]) and reached through pointers; the #defines below keep
@@ -24,20 +24,12 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-/*
- * kvm_vcpu_apply_reg_masks() is called from inline helpers of the KVM
- * headers (__vcpu_sys_reg() with NV), so it is redirected before the
- * includes: its prototype there then declares our pointer instead.
- */
-#define kvm_vcpu_apply_reg_masks (*vtc_p_kvm_vcpu_apply_reg_masks)
-
 #include <linux/cpu.h>
 #include <linux/kvm.h>
 #include <linux/kvm_host.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irqdomain.h>
-#include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 
 #include <clocksource/arm_arch_timer.h>
@@ -51,7 +43,6 @@
 
 #include "vtc.h"
 
-
 /* Non-exported symbols of vmlinux, resolved by vtc_mirror_init(). */
 static unsigned int *vtc_p_host_vtimer_irq;
 static unsigned int *vtc_p_host_ptimer_irq;
@@ -59,17 +50,12 @@ static struct static_key_false *vtc_p_has_gic_active_state;
 static bool (*vtc_p_kvm_timer_pending)(struct arch_timer_context *timer_ctx);
 static void (*vtc_p_get_timer_map)(struct kvm_vcpu *vcpu,
 				   struct timer_map *map);
-static u32 (*vtc_p_timer_get_ctl)(struct arch_timer_context *ctxt);
 static bool (*vtc_p_kvm_vgic_map_is_active)(struct kvm_vcpu *vcpu,
 					    unsigned int vintid);
-static int (*vtc_p_kvm_vgic_inject_irq)(struct kvm *kvm, struct kvm_vcpu *vcpu,
-					unsigned int intid, bool level,
-					void *owner);
+static void (*vtc_p_kvm_timer_update_irq)(struct kvm_vcpu *vcpu,
+					  bool new_level,
+					  struct arch_timer_context *timer_ctx);
 static struct vgic_global *vtc_p_kvm_vgic_global_state;
-static struct tracepoint *vtc_p_tp_kvm_timer_update_irq;
-static void (*vtc_p_traceiter_kvm_timer_update_irq)(void *data,
-						    unsigned long vcpu_id,
-						    __u32 irq, int level);
 
 static const struct vtc_sym vtc_mirror_syms[] = {
 	{ "host_vtimer_irq", &vtc_p_host_vtimer_irq },
@@ -77,39 +63,16 @@ static const struct vtc_sym vtc_mirror_syms[] = {
 	{ "has_gic_active_state", &vtc_p_has_gic_active_state },
 	{ "kvm_timer_pending", &vtc_p_kvm_timer_pending },
 	{ "get_timer_map", &vtc_p_get_timer_map },
-	{ "timer_get_ctl", &vtc_p_timer_get_ctl },
 	{ "kvm_vgic_map_is_active", &vtc_p_kvm_vgic_map_is_active },
-	{ "kvm_vgic_inject_irq", &vtc_p_kvm_vgic_inject_irq },
-	{ "kvm_vcpu_apply_reg_masks", &vtc_p_kvm_vcpu_apply_reg_masks },
+	{ "kvm_timer_update_irq", &vtc_p_kvm_timer_update_irq },
 	{ "kvm_vgic_global_state", &vtc_p_kvm_vgic_global_state },
-	{ "__tracepoint_kvm_timer_update_irq", &vtc_p_tp_kvm_timer_update_irq },
-	{ "__traceiter_kvm_timer_update_irq",
-	  &vtc_p_traceiter_kvm_timer_update_irq },
 };
 
 #define host_vtimer_irq			(*vtc_p_host_vtimer_irq)
 #define kvm_timer_pending(c)		vtc_p_kvm_timer_pending(c)
 #define get_timer_map(v, m)		vtc_p_get_timer_map(v, m)
-#define timer_get_ctl(c)		vtc_p_timer_get_ctl(c)
 #define kvm_vgic_map_is_active(v, i)	vtc_p_kvm_vgic_map_is_active(v, i)
-#define kvm_vgic_inject_irq(k, v, i, l, o) \
-	vtc_p_kvm_vgic_inject_irq(k, v, i, l, o)
-
-/*
- * The kernel's own kvm:kvm_timer_update_irq tracepoint, fired through its
- * iterator exactly as the inline trace_kvm_timer_update_irq() does, so that
- * tracing users see the same events with the patch on. (The inline itself
- * needs the tracepoint's address at link time, for its static branch.)
- */
-static void vtc_trace_kvm_timer_update_irq(unsigned long vcpu_id, __u32 irq,
-					   int level)
-{
-	if (static_key_enabled(&vtc_p_tp_kvm_timer_update_irq->key) &&
-	    cpu_online(raw_smp_processor_id())) {
-		guard(srcu_fast_notrace)(&tracepoint_srcu);
-		vtc_p_traceiter_kvm_timer_update_irq(NULL, vcpu_id, irq, level);
-	}
-}
+#define kvm_timer_update_irq(v, l, c)	vtc_p_kvm_timer_update_irq(v, l, c)
 
 /* VTC-MIRROR BEGIN userspace_irqchip */
 static inline bool userspace_irqchip(struct kvm *kvm)
@@ -117,33 +80,6 @@ static inline bool userspace_irqchip(struct kvm *kvm)
 	return unlikely(!irqchip_in_kernel(kvm));
 }
 /* VTC-MIRROR END */
-
-/* VTC-MIRROR BEGIN timer_set_ctl */
-static void timer_set_ctl(struct arch_timer_context *ctxt, u32 ctl)
-{
-	struct kvm_vcpu *vcpu = timer_context_to_vcpu(ctxt);
-
-	switch(arch_timer_ctx_index(ctxt)) {
-	case TIMER_VTIMER:
-		__vcpu_assign_sys_reg(vcpu, CNTV_CTL_EL0, ctl);
-		break;
-	case TIMER_PTIMER:
-		__vcpu_assign_sys_reg(vcpu, CNTP_CTL_EL0, ctl);
-		break;
-	case TIMER_HVTIMER:
-		__vcpu_assign_sys_reg(vcpu, CNTHV_CTL_EL2, ctl);
-		break;
-	case TIMER_HPTIMER:
-		__vcpu_assign_sys_reg(vcpu, CNTHP_CTL_EL2, ctl);
-		break;
-	default:
-		WARN_ON(1);
-	}
-}
-/* VTC-MIRROR END */
-
-static void kvm_timer_update_irq(struct kvm_vcpu *vcpu, bool new_level,
-				 struct arch_timer_context *timer_ctx);
 
 /* VTC-MIRROR BEGIN kvm_arch_timer_handler */
 static irqreturn_t kvm_arch_timer_handler(int irq, void *dev_id)
@@ -182,58 +118,6 @@ static irqreturn_t kvm_arch_timer_handler(int irq, void *dev_id)
 }
 /* VTC-MIRROR END */
 
-/* VTC-MIRROR BEGIN kvm_timer_update_status */
-static void kvm_timer_update_status(struct arch_timer_context *ctx, bool level)
-{
-	/*
-	 * Paper over NV2 brokenness by publishing the interrupt status
-	 * bit. This still results in a poor quality of emulation (guest
-	 * writes will have no effect until the next exit).
-	 *
-	 * But hey, it's fast, right?
-	 */
-	struct kvm_vcpu *vcpu = timer_context_to_vcpu(ctx);
-	if (is_hyp_ctxt(vcpu) &&
-	    (ctx == vcpu_vtimer(vcpu) || ctx == vcpu_ptimer(vcpu))) {
-		unsigned long val = timer_get_ctl(ctx);
-		__assign_bit(__ffs(ARCH_TIMER_CTRL_IT_STAT), &val, level);
-		timer_set_ctl(ctx, val);
-	}
-}
-/* VTC-MIRROR END */
-
-/* VTC-MIRROR BEGIN kvm_timer_update_irq */
-static void kvm_timer_update_irq(struct kvm_vcpu *vcpu, bool new_level,
-				 struct arch_timer_context *timer_ctx)
-{
-	kvm_timer_update_status(timer_ctx, new_level);
-
-	/* vtc: a level change forgets the cache, as the 2016 patch did */
-	vtc_timer_level(vcpu, timer_ctx, new_level);
-
-	vtc_trace_kvm_timer_update_irq(vcpu->vcpu_id, timer_irq(timer_ctx), /* vtc: via pointer */
-				   new_level);
-
-	if (userspace_irqchip(vcpu->kvm))
-		return;
-
-	/* Skip injecting on GICv5 for directly injected (DVI'd) timers */
-	if (vgic_is_v5(vcpu->kvm)) {
-		struct timer_map map;
-
-		get_timer_map(vcpu, &map);
-
-		if (map.direct_ptimer == timer_ctx ||
-		    map.direct_vtimer == timer_ctx)
-			return;
-	}
-
-	kvm_vgic_inject_irq(vcpu->kvm, vcpu,
-			    timer_irq(timer_ctx),
-			    new_level,
-			    timer_ctx);
-}
-/* VTC-MIRROR END */
 
 /* VTC-MIRROR BEGIN set_timer_irq_phys_active */
 static inline void set_timer_irq_phys_active(struct arch_timer_context *ctx, bool active)
@@ -273,9 +157,6 @@ static struct klp_func vtc_mirror_funcs[] = {
 	{
 		.old_name = "kvm_timer_vcpu_load_gic",
 		.new_func = kvm_timer_vcpu_load_gic,
-	}, {
-		.old_name = "kvm_timer_update_irq",
-		.new_func = kvm_timer_update_irq,
 	}, {
 		.old_name = "kvm_arch_timer_handler",
 		.new_func = kvm_arch_timer_handler,
