@@ -8,6 +8,10 @@
 #   make baseline   stock writes per load and GIC MMIO writes per exit
 #   make bench      stock against cached per workload: CSV, markdown, PNG
 #   make deps       install the Debian packages the rig needs (root)
+#   make dkms-install  on an arm64 host: copy the tree to /usr/src, dkms
+#                   add/build/install for KVER (default: running kernel)
+#   make dkms-remove   dkms remove --all, delete /usr/src/vtimer-cache-<ver>
+#   make deb        the vtimer-cache-dkms Debian package, into build/
 
 SERIES ?= 7.2
 ARCH ?= arm64
@@ -21,6 +25,7 @@ KDIR_CMD = $(KDIR)
 endif
 
 .PHONY: all module fault-modules baseline clean demo check unit klp-diff deps vmm bench checkpatch
+.PHONY: dkms-install dkms-remove deb
 
 all: module
 
@@ -74,3 +79,53 @@ checkpatch:
 	"$$kdir/scripts/checkpatch.pl" --no-tree -q -f \
 		--ignore SPACING,LINE_SPACING src/kernel-*/*.c && \
 	echo "checkpatch: clean"
+
+# DKMS: the version is written once, in dkms.conf. The source tree dkms
+# builds is Kbuild, src/, include/ and scripts/gen-expect.sh, without build
+# products; dkms runs Kbuild natively, so ARCH/CROSS_COMPILE are not passed.
+VTC_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+DKMS_SRC = /usr/src/vtimer-cache-$(VTC_VERSION)
+DKMS = env -u ARCH -u CROSS_COMPILE -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dkms
+KVER ?= $(shell uname -r)
+dkms_tree_files = dkms.conf Kbuild src include scripts/gen-expect.sh
+# copy the DKMS source tree to $(1)
+dkms_tree_copy = rm -rf "$(1)" && mkdir -p "$(1)" && \
+	tar -c --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' --exclude='*.mod' \
+		--exclude='*.mod.c' --exclude='*.order' --exclude=Module.symvers \
+		$(dkms_tree_files) | tar -x -C "$(1)"
+
+dkms-install:
+	@[ -n "$(VTC_VERSION)" ] || { echo "dkms-install: no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
+	@[ "$$(id -u)" = 0 ] || { echo "dkms-install: run as root" >&2; exit 1; }
+	@command -v dkms >/dev/null || { echo "dkms-install: dkms is not installed (apt-get install dkms)" >&2; exit 1; }
+	@if [ -n "$$($(DKMS) status -m vtimer-cache -v $(VTC_VERSION))" ]; then \
+		echo "dkms remove vtimer-cache/$(VTC_VERSION) --all (reinstalling)"; \
+		$(DKMS) remove vtimer-cache/$(VTC_VERSION) --all >/dev/null || exit 1; fi
+	$(call dkms_tree_copy,$(DKMS_SRC))
+	$(DKMS) add vtimer-cache/$(VTC_VERSION)
+	$(DKMS) build vtimer-cache/$(VTC_VERSION) -k $(KVER)
+	$(DKMS) install vtimer-cache/$(VTC_VERSION) -k $(KVER)
+
+dkms-remove:
+	@[ "$$(id -u)" = 0 ] || { echo "dkms-remove: run as root" >&2; exit 1; }
+	@if [ -n "$$($(DKMS) status -m vtimer-cache -v $(VTC_VERSION) 2>/dev/null)" ]; then \
+		echo "$(DKMS) remove vtimer-cache/$(VTC_VERSION) --all"; \
+		$(DKMS) remove vtimer-cache/$(VTC_VERSION) --all || exit 1; \
+	else echo "dkms-remove: vtimer-cache/$(VTC_VERSION) is not in dkms"; fi
+	rm -rf $(DKMS_SRC)
+
+# vtimer-cache-dkms_<ver>-1_all.deb with Debian's dh_dkms (dh-dkms, debhelper),
+# staged in build/deb/; debian/changelog is written from dkms.conf's version.
+deb:
+	@[ -n "$(VTC_VERSION)" ] || { echo "deb: no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
+	@command -v dh_dkms >/dev/null || { echo "deb: dh_dkms not found (apt-get install dh-dkms debhelper, or make deps)" >&2; exit 1; }
+	@d=build/deb/vtimer-cache-$(VTC_VERSION) && rm -rf build/deb && \
+	$(call dkms_tree_copy,$$d) && cp -r debian "$$d/" && \
+	printf '%s\n' "vtimer-cache ($(VTC_VERSION)-1) unstable; urgency=medium" "" \
+		"  * Release $(VTC_VERSION) (version from dkms.conf)." "" \
+		" -- vtimer-cache maintainers <vtimer-cache@localhost>  $$(date -R -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date +%s)})" \
+		> "$$d/debian/changelog" && \
+	(cd "$$d" && env -u ARCH -u CROSS_COMPILE -u MAKEFLAGS dpkg-buildpackage -b -us -uc) >build/deb/build.log 2>&1 || \
+		{ tail -n 30 build/deb/build.log; echo "deb: dpkg-buildpackage failed, log: build/deb/build.log" >&2; exit 1; }
+	@mv build/deb/vtimer-cache-dkms_$(VTC_VERSION)-1_all.deb build/
+	@echo "build/vtimer-cache-dkms_$(VTC_VERSION)-1_all.deb"
