@@ -8,6 +8,9 @@ pkgs=(
 	libssl-dev libelf-dev dpkg-dev
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
 	qemu-system-arm shellcheck
+	# arm64 userland of the DKMS tests (tests/userland/build.sh), the kernel's
+	# Debian packages (tests/kernel/debs.sh) and "make deb"
+	mmdebstrap arch-test qemu-user-static binfmt-support debhelper dh-dkms file
 )
 
 missing=()
