@@ -13,6 +13,22 @@ echo "static const struct vtc_expect_fn vtc_expect[] = {"
 if [ -f "$map" ]; then
 	funcs=$(sed -n 's/.*\.old_name = "\([a-z_0-9]*\)".*/\1/p' "$mirror")
 	for f in $funcs; do
+		# A new series (or compiler) may clone or duplicate a function:
+		# klp would then patch one copy while callers of another (a
+		# static twin, or f.isra.0/.constprop.0/.part.0) kept the stock
+		# code. Refuse to build rather than size the wrong one. (f.cold
+		# is only f's own out-of-line tail.)
+		other=$(awk -v f="$f" '($2 == "t" || $2 == "T") &&
+			index($3, f ".") == 1 && $3 != f ".cold" { print $3 }' "$map")
+		if [ -n "$other" ]; then
+			echo "gen-expect.sh: $f has compiler clones in $map:" $other >&2
+			exit 1
+		fi
+		n=$(awk -v f="$f" '$3 == f && ($2 == "t" || $2 == "T")' "$map" | wc -l)
+		if [ "$n" -gt 1 ]; then
+			echo "gen-expect.sh: $f is defined $n times in $map" >&2
+			exit 1
+		fi
 		line=$(awk -v f="$f" '
 			found && $1 != a { print a, $1; exit }
 			$3 == f && ($2 == "t" || $2 == "T") { a = $1; found = 1 }' "$map")

@@ -7,12 +7,17 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 tree=${1:?usage: klp-diff.sh KERNEL_TREE [SERIES]}
-series=${2:-$(make -s -C "$tree" kernelversion 2>/dev/null | cut -d. -f1,2)}
+kver=$(make -s -C "$tree" kernelversion 2>/dev/null || true)
+series=${2:-$(echo "$kver" | cut -d. -f1,2)}
 mirror=$top/src/kernel-$series/vtc_arch_timer.c
+[ -f "$mirror" ] || { echo "klp-diff: no mirror for series $series" >&2; exit 1; }
 orig_rel=$(sed -n 's/^ \* vtimer-cache mirror of \(.*\)$/\1/p' "$mirror")
 orig=$tree/$orig_rel
-[ -f "$mirror" ] || { echo "klp-diff: no mirror for series $series" >&2; exit 1; }
 [ -f "$orig" ] || { echo "klp-diff: $orig not found" >&2; exit 1; }
+# The copies are only meaningful against the release they were taken from:
+# a tree of another release (or another series, given explicitly) would
+# show a delta that is not the one the module carries.
+mirror_ver=$(sed -n 's/^ \* Release: Linux \([^ ]*\) .*/\1/p' "$mirror")
 
 # Function NAME's definition in the original: from its first line at
 # column 0 to the closing brace at column 0.
@@ -38,7 +43,12 @@ extract_mirror() {
 
 echo "mirror: src/kernel-$series/vtc_arch_timer.c"
 echo "original: $orig_rel in $tree"
+echo "release: mirror $mirror_ver, tree ${kver:-unknown}"
 rc=0
+if [ "$mirror_ver" != "$kver" ]; then
+	echo "klp-diff: release mismatch: the mirror copies Linux $mirror_ver, the tree is ${kver:-unknown}"
+	rc=1
+fi
 for f in $(sed -n 's|^/\* VTC-MIRROR BEGIN \(.*\) \*/$|\1|p' "$mirror"); do
 	a=$(mktemp) b=$(mktemp)
 	extract_orig "$f" >"$a"
