@@ -27,7 +27,7 @@ enum vtc_inval {
 	VTC_INV_HOST_ACK,	/* the host took the timer PPI */
 	VTC_INV_FOREIGN,	/* someone else wrote "active" */
 	VTC_INV_GUEST_RUN,	/* a guest ran: a known 1 may be cleared */
-	VTC_INV_DEACTIVATE,	/* KVM deactivates a HW irq (DIR trap) */
+	VTC_INV_DEACTIVATE,	/* KVM deactivates or masks the PPI */
 	VTC_INV_HOTPLUG,	/* a CPU went offline or came online */
 	VTC_INV_CPU_PM,		/* a CPU left a low-power state */
 	VTC_INV_TRANSITION,	/* the patch started or stopped being trusted */

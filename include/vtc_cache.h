@@ -16,8 +16,12 @@
  * The invariant (docs/design.md): if known[cpu][t] == epoch, trusted and
  * no foreign write is in flight, the hardware bit of timer t on cpu holds
  * state[cpu][t]. Only then may a write of that same value be skipped.
- * Every path that can clear the bit behind our back (a guest run, a
- * deactivation by KVM) forgets a known "active" on that CPU first.
+ * Paths that can clear the bit behind our back forget a known "active":
+ * KVM's deactivations and masks are bracketed like foreign writes; a guest
+ * run may leave a known 1 stale, but interrupts stay off on that CPU from
+ * the vgic flush to the fold, whose hook updates what is known before
+ * anything on that CPU can read it. The invariant holds on every CPU that
+ * is not between a flush and its fold.
  *
  * Callers serialise per CPU: the check, the write and the update run with
  * interrupts disabled on that CPU.

@@ -17,6 +17,9 @@
  *    vgic_v5_fold_ppi_state(): runs whose list registers we do not read;
  *  - vgic_v3_deactivate(), vgic_v2_deactivate(): KVM deactivating a HW
  *    interrupt for a trapped DIR, bracketed like a foreign write;
+ *  - irq_percpu_disable(): masking a forwarded PPI also deactivates it
+ *    (KVM masks the timer PPIs when virtualization is turned off on a
+ *    CPU), bracketed too;
  *  - kvm_timer_vcpu_load(): loads seen;
  *  - kvm_arch_vcpu_destroy(): frees the vcpu's shadow state.
  * None of these is a function the patch replaces (arm64 has no
@@ -31,6 +34,7 @@
 #include <linux/fprobe.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
+#include <linux/irqdesc.h>
 #include <linux/kvm_host.h>
 
 #include "vtc.h"
@@ -145,6 +149,32 @@ static struct fprobe vtc_dir_v3_probe = {
 
 static struct fprobe vtc_dir_v2_probe = {
 	.entry_handler	= vtc_dir_entry,
+	.exit_handler	= vtc_dir_exit,
+};
+
+/*
+ * Masking a forwarded interrupt also deactivates it (gic_eoimode1_mask_irq(),
+ * irq-gic-v3.c:495-508, irq-gic.c:198-211), a register write that
+ * irq_set_irqchip_state() never sees. KVM masks the timer PPIs in
+ * kvm_timer_cpu_down(), on hotplug and whenever virtualization is turned
+ * off on a CPU (the last VM gone with kvm.enable_virt_at_load=0). Every
+ * per-CPU disable goes through irq_percpu_disable().
+ */
+static int vtc_mask_entry(struct fprobe *fp, unsigned long ip,
+			  unsigned long ret_ip, struct ftrace_regs *fregs,
+			  void *data)
+{
+	struct irq_desc *desc = (void *)ftrace_regs_get_argument(fregs, 0);
+
+	if (vtc_timer_index(desc->irq_data.irq) < 0)
+		return 1;
+	vtc_cache_foreign(&vtc_cache, true);
+	vtc_invalidate_all(VTC_INV_DEACTIVATE);
+	return 0;
+}
+
+static struct fprobe vtc_mask_probe = {
+	.entry_handler	= vtc_mask_entry,
 	.exit_handler	= vtc_dir_exit,
 };
 
@@ -283,6 +313,7 @@ static const struct {
 	{ &vtc_write_probe,	"irq_set_irqchip_state" },
 	{ &vtc_dir_v3_probe,	"vgic_v3_deactivate" },
 	{ &vtc_dir_v2_probe,	"vgic_v2_deactivate" },
+	{ &vtc_mask_probe,	"irq_percpu_disable" },
 	{ &vtc_fold_v3_probe,	"vgic_v3_fold_lr_state" },
 	{ &vtc_fold_v2_probe,	"vgic_v2_fold_lr_state" },
 	{ &vtc_nested_probe,	"vgic_v3_sync_nested" },

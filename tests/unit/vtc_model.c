@@ -52,7 +52,7 @@ enum plant {
 	P_FOLD_LIVE,		/* fold: learns 0 for a live LR too */
 	P_NO_NESTED,		/* nested exit forgets nothing */
 	P_NO_DIR,		/* DIR trap not bracketed */
-	P_NO_FOREIGN0,		/* foreign writes of 0 not bracketed */
+	P_NO_FOREIGN0,		/* foreign writes of 0 neither bracketed nor learnt */
 	P_NO_FOREIGN,		/* foreign writes of 1 not bracketed */
 	P_NO_INFLIGHT,		/* bracketed, but skips allowed in flight */
 	P_NO_FOREIGN_END,	/* no forget when a foreign write returns */
@@ -60,7 +60,8 @@ enum plant {
 	P_NO_HOTPLUG,		/* CPU online/offline forget nothing */
 	P_NO_PM,		/* CPU PM enter/exit forget nothing */
 	P_ACK_IN_RUN,		/* hardware order: host ack before the fold */
-	P_LOCAL_FOREIGN,	/* proposal: irq-off foreign writes forget 1 CPU */
+	P_LEARN_ANY0,		/* learn 0 from a preemptible foreign write too */
+	P_NO_MASK,		/* masking the PPI (virt off) not bracketed */
 	P_NR,
 };
 
@@ -80,7 +81,8 @@ static const char *const plant_names[P_NR] = {
 	[P_NO_HOTPLUG]		= "no-hotplug",
 	[P_NO_PM]		= "no-pm",
 	[P_ACK_IN_RUN]		= "ack-in-run",
-	[P_LOCAL_FOREIGN]	= "local-foreign",
+	[P_LEARN_ANY0]		= "learn-preemptible-0",
+	[P_NO_MASK]		= "no-mask",
 };
 
 enum ev {
@@ -103,7 +105,7 @@ static const int ev_weight[E_NR] = {
 	[E_ACK] = 2, [E_PROG] = 10, [E_FW] = 1, [E_FW_BEGIN] = 1,
 	[E_FW_WRITE] = 6, [E_FW_END] = 6, [E_DIR_BEGIN] = 2,
 	[E_DIR_WRITE] = 6, [E_DIR_END] = 6, [E_HOTPLUG] = 1, [E_PM] = 1,
-	[E_KLP] = 1, [E_VIRT_OFF] = 1,	/* only with --virt-off */
+	[E_KLP] = 1, [E_VIRT_OFF] = 1,
 };
 
 #define KLP_WEIGHT_TRANSITION	12
@@ -130,6 +132,8 @@ enum cov {
 	C_ACK_OLD,		/* ack by the old handler during a transition */
 	C_NO_SHADOW,		/* write without a klp shadow */
 	C_WRAP,			/* the epoch wrapped through 0 */
+	C_LEARN_FOREIGN0,	/* learnt 0 from a foreign write, irqs off */
+	C_VIRT_OFF,		/* timer PPIs masked: virtualization off */
 	C_NR,
 };
 
@@ -139,7 +143,7 @@ static const char *const cov_names[C_NR] = {
 	"fold-eoicount", "fold-resample", "nested-exit", "dir-trap",
 	"dir-trap-migrated", "fire-in-run", "load-while-inflight",
 	"old-load-in-transition", "old-ack-in-transition", "no-shadow",
-	"epoch-wrap",
+	"epoch-wrap", "learn-0-foreign-irqs-off", "virt-off-mask",
 };
 
 enum patch_state { DISABLED, ENABLING, ENABLED, DISABLING };
@@ -190,7 +194,6 @@ struct writer {
 struct model {
 	enum plant plant;
 	bool reset_zero;	/* GIC: 0 after online, kept over CPU PM */
-	int virt_off;		/* --virt-off: 0 no, 1 no hook, 2 proposed hook */
 	int ncpu, nvcpu, step;
 	unsigned long long rng;
 	bool online[MAX_CPUS];
@@ -373,7 +376,8 @@ static bool probe_entry(struct model *m, bool val)
 {
 	if (val && m->plant == P_NO_FOREIGN)
 		return false;
-	if (!val && (m->plant == P_NO_FOREIGN0 || old_design(m)))
+	if (!val && (m->plant == P_NO_FOREIGN0 || m->plant == P_LEARN_ANY0 ||
+		     old_design(m)))
 		return false;
 	if (m->plant == P_NO_INFLIGHT) {
 		vtc_cache_forget_all(&m->g);
@@ -396,18 +400,19 @@ static void probe_exit(struct model *m)
 
 /*
  * A foreign write made with interrupts off (vgic resampling, the vgic's
- * ISACTIVER emulation, under irq->irq_lock): it lands on this CPU. The
- * proposal P_LOCAL_FOREIGN: the probe sees irqs_disabled() at entry and
- * forgets only this CPU's timer, at both edges.
+ * ISACTIVER emulation, under irq->irq_lock): it lands on this CPU and
+ * nothing else runs there until it returns. The probe (vtc_write_entry()
+ * and vtc_write_exit()) learns a 0 on this CPU at the return; a 1 is
+ * bracketed.
  */
 static void foreign_write_atomic(struct model *m, int cpu, int t, bool val)
 {
 	bool br;
 
-	if (m->plant == P_LOCAL_FOREIGN) {
-		forget_cpu(m, cpu, t);
+	if (!val && !old_design(m) && m->plant != P_NO_FOREIGN0) {
 		hw_set(m, cpu, t, val);
-		forget_cpu(m, cpu, t);
+		vtc_cache_learn(&m->g, &m->cc[cpu], t, false);
+		m->cov[C_LEARN_FOREIGN0]++;
 		return;
 	}
 	br = probe_entry(m, val);
@@ -841,10 +846,12 @@ static bool ev_fw(struct model *m)
 	if (cpu < 0)
 		return false;
 	tr(m, "foreign write (atomic) t%d = %d", w.t, w.val);
-	if (m->plant == P_LOCAL_FOREIGN) {
-		forget_cpu(m, cpu, w.t);
-		foreign_write(m, &w, cpu);
-		forget_cpu(m, cpu, w.t);
+	if (rnd(m, 2)) {	/* with interrupts off: lands on this CPU */
+		struct vcpu *v = vcpu_on(m, cpu);
+
+		if (v && rnd(m, 2))	/* ISACTIVER emulation */
+			v->vactive[w.t] = w.val;
+		foreign_write_atomic(m, cpu, w.t, w.val);
 		return true;
 	}
 	w.bracketed = probe_entry(m, w.val);
@@ -903,6 +910,12 @@ static bool ev_fw_end(struct model *m)
 		return false;
 	if (w->bracketed)
 		probe_exit(m);
+	if (m->plant == P_LEARN_ANY0 && !w->val) {
+		int cpu = pick_cpu(m, false);	/* wherever it returns */
+
+		if (cpu >= 0)
+			vtc_cache_learn(&m->g, &m->cc[cpu], w->t, false);
+	}
 	w->used = false;
 	tr(m, "foreign writer %d returns", (int)(w - m->w));
 	return true;
@@ -1091,19 +1104,21 @@ out:
 }
 
 /*
- * --virt-off: the last VM is destroyed with kvm.enable_virt_at_load=0:
+ * The last VM is destroyed with kvm.enable_virt_at_load=0:
  * kvm_disable_virtualization() -> cpuhp_remove_state(CPUHP_AP_KVM_ONLINE)
  * -> kvm_timer_cpu_down() on each CPU -> disable_percpu_irq() ->
- * gic_eoimode1_mask_irq(): a forwarded PPI is deactivated by ICACTIVER
- * (irq-gic-v3.c:506), not through irq_set_irqchip_state(). A new VM then
- * starts afresh (its vcpus are these, reset). Mode 2 adds the proposed
- * hook: kvm_timer_cpu_down() forgets that CPU.
+ * irq_percpu_disable() -> gic_eoimode1_mask_irq(): a forwarded PPI is
+ * deactivated by ICACTIVER (irq-gic-v3.c:506), not through
+ * irq_set_irqchip_state(). The module brackets irq_percpu_disable() like a
+ * foreign write (vtc_mask_entry()). A new VM then starts afresh (its vcpus
+ * are these, reset).
  */
 static bool ev_virt_off(struct model *m)
 {
+	bool hook = m->plant != P_NO_MASK && !old_design(m);
 	int c, t, i;
 
-	if (!m->virt_off || pick_vcpu(m, V_LOADED) || rnd(m, 4))
+	if (pick_vcpu(m, V_LOADED) || rnd(m, 4))
 		return false;
 	for (i = 0; i < m->nvcpu; i++)
 		if (m->v[i].trap)
@@ -1112,9 +1127,13 @@ static bool ev_virt_off(struct model *m)
 		if (!m->online[c])
 			continue;
 		for (t = 0; t < NT; t++) {
+			if (hook) {
+				vtc_cache_foreign(&m->g, true);
+				vtc_cache_forget_all(&m->g);
+			}
 			hw_set(m, c, t, 0);
-			if (m->virt_off == 2)
-				forget_cpu(m, c, t);
+			if (hook)
+				vtc_cache_foreign(&m->g, false);
 		}
 	}
 	for (i = 0; i < m->nvcpu; i++) {
@@ -1124,6 +1143,7 @@ static bool ev_virt_off(struct model *m)
 		}
 		m->v[i].shadow = false;	/* vcpus destroyed */
 	}
+	m->cov[C_VIRT_OFF]++;
 	tr(m, "last VM destroyed: timer PPIs masked, all bits -> 0");
 	return true;
 }
@@ -1137,7 +1157,6 @@ static bool (*const ev_fn[E_NR])(struct model *m) = {
 
 /* --- driver --------------------------------------------------------------- */
 
-static int virt_off_mode;	/* --virt-off */
 
 static void model_init(struct model *m, enum plant bug, bool reset_zero,
 		       unsigned long seed)
@@ -1147,7 +1166,6 @@ static void model_init(struct model *m, enum plant bug, bool reset_zero,
 	memset(m, 0, sizeof(*m));
 	m->plant = bug;
 	m->reset_zero = reset_zero;
-	m->virt_off = virt_off_mode;
 	m->rng = seed * 0x2545f4914f6cdd1dULL + 1;
 	m->ncpu = 2 + seed % 3;
 	m->nvcpu = 2 + (seed / 3) % 2;
@@ -1349,15 +1367,15 @@ static const struct test suite[] = {
 	{ P_NONE, false, false, "real code, GIC state unknown after online/PM" },
 	{ P_NONE, true, false, "real code, GIC reset to 0 on online, kept over PM" },
 	{ P_OLD_DESIGN, false, false, "the previous design (only 0 known, foreign 0 unbracketed): for the skip ratio" },
-	{ P_LOCAL_FOREIGN, false, false, "proposal: foreign writes with irqs off forget only their CPU" },
-	{ P_LOCAL_FOREIGN, true, false, "proposal: foreign writes with irqs off forget only their CPU" },
 	{ P_NO_PM, true, false, "without CPU PM forget, state kept over PM: harmless" },
 	{ P_NO_ACK, false, true, "host ack learns nothing (a known 0 goes stale)" },
 	{ P_NO_ABSENT_FORGET, false, true, "fold: no forget for a PPI in no LR (EOIcount)" },
 	{ P_FOLD_LIVE, false, true, "fold: learns 0 for a live LR" },
 	{ P_NO_NESTED, false, true, "nested exit forgets nothing" },
 	{ P_NO_DIR, false, true, "DIR trap not bracketed" },
-	{ P_NO_FOREIGN0, false, true, "foreign writes of 0 not bracketed" },
+	{ P_NO_FOREIGN0, false, true, "foreign writes of 0 neither bracketed nor learnt" },
+	{ P_LEARN_ANY0, false, true, "a preemptible foreign write of 0 learnt where it returns" },
+	{ P_NO_MASK, false, true, "masking the PPIs (virtualization off) not bracketed" },
 	{ P_NO_FOREIGN, false, true, "foreign writes of 1 not bracketed" },
 	{ P_NO_INFLIGHT, false, true, "skips allowed while a foreign write is in flight" },
 	{ P_NO_FOREIGN_END, false, true, "nothing forgotten when a foreign write returns" },
@@ -1408,7 +1426,7 @@ static void run_test(const struct test *tc, unsigned long seeds, int steps,
 	printf("#  events:");
 	for (e = 0; e < E_NR; e++) {
 		printf(" %s=%llu", ev_names[e], r.ev[e]);
-		ok &= r.ev[e] > 0 || (e == E_VIRT_OFF && !virt_off_mode);
+		ok &= r.ev[e] > 0;
 	}
 	printf("\n#  situations:");
 	for (e = 0; e < C_NR; e++) {
@@ -1425,11 +1443,9 @@ static void die_usage(const char *prog)
 	int p;
 
 	fprintf(stderr,
-		"usage: %s [--seeds N] [--steps N] [--seed FIRST] [--virt-off none|hook]\n"
-		"       %s --plant BUG [--reset zero|unknown] [--seeds N] [--steps N] [--seed FIRST] [--virt-off none|hook]\n"
+		"usage: %s [--seeds N] [--steps N] [--seed FIRST]\n"
+		"       %s --plant BUG [--reset zero|unknown] [--seeds N] [--steps N] [--seed FIRST]\n"
 		"  no --plant: the whole suite (TAP lines, last \"N passed, N failed\")\n"
-		"  --virt-off: model kvm_timer_cpu_down() masking the PPIs (deactivates\n"
-		"    them) when the last VM goes; none: no module hook, hook: proposed\n"
 		"  BUG:", prog, prog);
 	for (p = 0; p < P_NR; p++)
 		fprintf(stderr, " %s", plant_names[p]);
@@ -1456,9 +1472,6 @@ int main(int argc, char **argv)
 		else if (!strcmp(arg, "--reset") && val &&
 			 (!strcmp(val, "zero") || !strcmp(val, "unknown")))
 			reset_zero = !strcmp(val, "zero");
-		else if (!strcmp(arg, "--virt-off") && val &&
-			 (!strcmp(val, "none") || !strcmp(val, "hook")))
-			virt_off_mode = !strcmp(val, "none") ? 1 : 2;
 		else if (!strcmp(arg, "--plant") && val) {
 			for (p = 0; p < P_NR; p++)
 				if (!strcmp(val, plant_names[p]))
@@ -1481,7 +1494,6 @@ int main(int argc, char **argv)
 			.reset_zero = reset_zero,
 			.expect_catch = plant != P_NONE &&
 				plant != P_OLD_DESIGN &&
-				plant != P_LOCAL_FOREIGN &&
 				!(reset_zero && plant == P_NO_PM),
 			.what = "single mode",
 		};
