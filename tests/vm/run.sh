@@ -31,14 +31,22 @@ usage: $0 [options] SCRIPT [ARGS...]
                      guest sees the allowance in /vtc/allow-warn. Default:
                      kvm_vcpu_load_debug (README: known issues)
   --strict           tolerate no WARN at all (panic_on_warn=1)
+  --rootfs           boot the arm64 Debian bookworm userland (dkms, gcc 12,
+                     bpftrace; tests/userland/build.sh) as the root file
+                     system: its cached root.cpio followed by this boot's
+                     payload (/init, /vtc) is the initramfs, so every boot
+                     starts from the pristine cache and changes stay in guest
+                     RAM. Default --mem becomes 3G. The guest clock is set to
+                     the host's.
 SCRIPT runs inside the VM with ARGS, from /vtc; its output comes back on
 stdout. Lines "ok N - ..." / "not ok N - ..." are counted by the caller.
 USAGE
 	exit 2
 }
 
-gic=3 mode=vhe smp=2 mem=1G timeout_s=300 kernel='' series=7.2 trace='' append='' out='' allow_warn=kvm_vcpu_load_debug
+gic=3 mode=vhe smp=2 mem='' timeout_s=300 kernel='' series=7.2 trace='' append='' out='' allow_warn=kvm_vcpu_load_debug
 adds=()
+rootfs=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--gic) gic=$2; shift 2 ;;
@@ -54,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--allow-warn) allow_warn=$2; shift 2 ;;
 	--strict) allow_warn=''; shift ;;
+	--rootfs) rootfs=1; shift ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -66,6 +75,14 @@ shift
 [ -f "$script" ] || { echo "run.sh: no such script: $script" >&2; exit 2; }
 case "$gic" in 2|3) ;; *) echo "run.sh: --gic must be 2 or 3" >&2; exit 2 ;; esac
 case "$mode" in vhe|nvhe) ;; *) echo "run.sh: --mode must be vhe or nvhe" >&2; exit 2 ;; esac
+if [ -z "$mem" ]; then
+	mem=1G
+	[ "$rootfs" = 1 ] && mem=3G
+fi
+if [ "$rootfs" = 1 ]; then
+	userland=$("$top/tests/userland/build.sh") || { echo "run.sh: no arm64 userland (tests/userland/build.sh failed)" >&2; exit 2; }
+	[ -s "$userland/root.cpio" ] || { echo "run.sh: no $userland/root.cpio" >&2; exit 2; }
+fi
 
 if [ -z "$kernel" ]; then
 	entry=$("$top/tests/kernel/build.sh" "$series")
@@ -77,7 +94,7 @@ if [ -z "$out" ]; then
 	out=$(mktemp -d "${TMPDIR:-/tmp}/vtc-vm.XXXXXX")
 fi
 mkdir -p "$out"
-rm -f "$out/console.log" "$out/result.log" "$out/trace.log"
+rm -f "$out/console.log" "$out/result.log" "$out/trace.log" "$out/initrd.img"
 
 # busybox comes from Debian's arm64 package, extracted, never installed.
 bb=$cache/busybox/bin/busybox
@@ -102,9 +119,24 @@ fi
 # if it is built, and whatever the caller adds.
 root=$out/initramfs
 rm -rf "$root"
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,vtc/bin}
-cp "$bb" "$root/bin/busybox"
-ln -s busybox "$root/bin/sh"
+if [ "$rootfs" = 1 ]; then
+	# Over the userland: nothing in /bin, /sbin or /lib, which are its
+	# merged-/usr symlinks (an initramfs entry of another type replaces
+	# them). busybox only powers off; the clock comes from the host.
+	mkdir -p "$root/vtc/bin"
+	cp "$bb" "$root/vtc/busybox"
+	touch "$root/vtc/rootfs"
+	# The test kernel has no CONFIG_FILE_LOCKING: dpkg and apt need the
+	# fcntl-lock shim (tests/userland/nolock.c), which /init preloads.
+	mkdir -p "$root/vtc/lib"
+	"${CROSS_COMPILE:-aarch64-linux-gnu-}gcc" -shared -fPIC -O2 -Wall -o "$root/vtc/lib/vtc-nolock.so" \
+		"$top/tests/userland/nolock.c" -ldl || { echo "run.sh: cannot build tests/userland/nolock.c" >&2; exit 2; }
+	date +%s > "$root/vtc/epoch"
+else
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,vtc/bin}
+	cp "$bb" "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+fi
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
 cp "$here"/guest/*.sh "$root/vtc/"
@@ -122,17 +154,33 @@ for a in "${adds[@]}"; do
 	mkdir -p "$root/$(dirname "$dest/x")"
 	if [ -d "$src" ]; then cp -r "$src" "$root/$dest"; else cp "$src" "$root/$dest"; fi
 done
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
+if [ "$rootfs" = 1 ]; then
+	# The kernel unpacks concatenated archives in order: userland, payload.
+	# Both uncompressed (gunzip under TCG is slow).
+	case "$(cd "$root" && find . -path ./vtc -prune -o -print)" in
+	*./bin*|*./sbin*|*./lib*) echo "run.sh: --rootfs: --add must not write into /bin, /sbin or /lib (merged /usr)" >&2; exit 2 ;;
+	esac
+	cp "$userland/root.cpio" "$out/initrd.img"
+	(cd "$root" && find . | cpio -o -H newc --quiet) >> "$out/initrd.img"
+	initrd=$out/initrd.img
+else
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initramfs.cpio.gz"
+	initrd=$out/initramfs.cpio.gz
+fi
 
 machine="virt,virtualization=on,gic-version=$gic"
+cpu=max
+# The userland's programs (gcc for DKMS) run much faster under TCG with
+# QEMU's cheap pointer-authentication algorithm; the feature stays on.
+[ "$rootfs" = 1 ] && cpu=max,pauth-impdef=on
 pow=1
 [ -n "$allow_warn" ] && pow=0
 cmdline="console=ttyAMA0 panic=-1 panic_on_warn=$pow oops=panic loglevel=6 $append"
 [ "$mode" = nvhe ] && cmdline="$cmdline kvm-arm.mode=nvhe"
 qemu_args=(
-	-M "$machine" -cpu max -smp "$smp" -m "$mem"
+	-M "$machine" -cpu "$cpu" -smp "$smp" -m "$mem"
 	-nographic -no-reboot -nic none
-	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" -append "$cmdline"
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 	-serial "file:$out/console.log" -monitor none
 	-device virtio-serial-device
 	-chardev "file,id=result,path=$out/result.log"
@@ -148,6 +196,8 @@ start=$SECONDS
 rc=0
 timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 "${qemu_args[@]}" </dev/null >"$out/qemu.log" 2>&1 || rc=$?
 elapsed=$((SECONDS - start))
+# The userland copy is large and the cache keeps the original.
+[ "$rootfs" = 1 ] && rm -f "$out/initrd.img"
 
 touch "$out/result.log"
 # Everything but the verdict is the script's output.

@@ -152,3 +152,83 @@ vtc_workloads() {
 	timer-mmio-2vcpu|--iters $2 --vcpus 2 timer-mmio
 	EOF
 }
+
+# --- DKMS in the arm64 userland (run.sh --rootfs) ---------------------------
+
+# vtc_must NAME CMD...: as vtc_check, but returns CMD's failure, so that a
+# script can stop at a failed step ("vtc_must ... || return").
+vtc_must() {
+	name=$1
+	shift
+	if "$@"; then
+		vtc_ok "$name"
+	else
+		vtc_not_ok "$name"
+		return 1
+	fi
+}
+
+# vtc_timed LOG CMD...: run CMD with its output in LOG, print how long it
+# took ("# CMD: N s"), and show LOG's tail if it failed.
+vtc_timed() {
+	log=$1
+	shift
+	t0=$(date +%s)
+	"$@" >"$log" 2>&1
+	rc=$?
+	echo "# $*: $(($(date +%s) - t0)) s, exit $rc"
+	[ $rc = 0 ] || tail -n 25 "$log" | sed 's/^/#   /'
+	return $rc
+}
+
+# vtc_kernel_debs: dpkg -i the running kernel's linux-image and
+# linux-headers packages from /vtc/debs (tests/kernel/debs.sh).
+vtc_kernel_debs() {
+	kver=$(uname -r)
+	set -- /vtc/debs/linux-image-"$kver"_*.deb /vtc/debs/linux-headers-"$kver"_*.deb
+	if [ ! -f "$1" ] || [ ! -f "$2" ]; then
+		vtc_not_ok "linux-image and linux-headers packages of $kver in /vtc/debs"
+		return 1
+	fi
+	vtc_must "dpkg -i linux-image-$kver linux-headers-$kver" \
+		vtc_timed /tmp/dpkg-kernel.log dpkg --force-unsafe-io -i "$@" || return 1
+	vtc_must "headers of the running kernel at /lib/modules/$kver/build" \
+		test -f "/lib/modules/$kver/build/include/config/auto.conf"
+}
+
+# vtc_dkms_clean VER: nothing of vtimer-cache is left in dkms, under
+# /lib/modules or loaded.
+vtc_dkms_clean() {
+	vtc_check "no /var/lib/dkms/vtimer-cache" test ! -e /var/lib/dkms/vtimer-cache
+	vtc_check "dkms status lists no vtimer-cache" \
+		sh -c '! dkms status 2>/dev/null | grep -q vtimer-cache'
+	left=$(find /lib/modules/ -name 'vtimer_cache.ko*' 2>/dev/null)
+	vtc_check "no vtimer_cache.ko under /lib/modules${left:+ (found: $left)}" test -z "$left"
+	vtc_check "modules.dep has no vtimer_cache" \
+		sh -c '! grep -q vtimer_cache /lib/modules/*/modules.dep'
+	vtc_check "vtimer_cache not loaded" sh -c '! grep -q "^vtimer_cache " /proc/modules'
+	vtc_check "no /usr/src/vtimer-cache-$1" test ! -e "/usr/src/vtimer-cache-$1"
+}
+
+# vtc_dkms_works VER: the DKMS-installed module loads with modprobe, the
+# patch enables, a VM's writes are skipped, and it unloads.
+vtc_dkms_works() {
+	kver=$(uname -r)
+	vtc_check "dkms status: vtimer-cache/$1 installed for $kver" \
+		sh -c "dkms status vtimer-cache/$1 -k $kver | grep -q ': installed'"
+	ko=$(modinfo -n vtimer_cache 2>/dev/null)
+	vtc_check "modinfo finds the DKMS module (${ko:-none})" \
+		sh -c "echo '$ko' | grep -q '^/lib/modules/$kver/updates/dkms/vtimer_cache.ko'"
+	vm=$(modinfo -F vermagic vtimer_cache 2>/dev/null)
+	vtc_check "vermagic is the running kernel's ($vm)" \
+		sh -c "echo '$vm' | grep -q '^$kver '"
+	if ! vtc_must "modprobe vtimer_cache" modprobe vtimer_cache; then
+		dmesg | tail -n 10 | sed 's/^/# /'
+		return 1
+	fi
+	vtc_must "patch enabled, transition 0" vtc_wait_patch enabled || return 1
+	vtc_check "vtc-vmm --iters 200 mmio-user" vtc_vmm --iters 200 mmio-user
+	vtc_expect "skipped writes with the patch on" "$(vtc_stat skipped)" ">" 0
+	vtc_check "disable the patch" vtc_disable
+	vtc_check "rmmod vtimer_cache" rmmod vtimer_cache
+}
