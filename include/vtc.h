@@ -66,10 +66,22 @@ struct vtc_vcpu {
 	u64 skipped;
 };
 
-DECLARE_PER_CPU(struct vtc_stats_cpu, vtc_stats);
-DECLARE_PER_CPU(struct vtc_cache_cpu, vtc_hw);
-DECLARE_PER_CPU(int, vtc_in_write);
-extern struct vtc_cache_global vtc_cache;
+/*
+ * The per-CPU state, one copy shared by every loaded build of the module
+ * (include/vtc_state.h): an upgrade in place keeps the cache and counters.
+ */
+struct vtc_pcpu {
+	struct vtc_cache_cpu hw;
+	int in_write;			/* the cache's own write is under way */
+	struct vtc_stats_cpu stats;
+};
+
+extern struct vtc_pcpu __percpu *vtc_pcpu;
+extern struct vtc_cache_global *vtc_cachep;
+#define vtc_stats	(vtc_pcpu->stats)
+#define vtc_hw		(vtc_pcpu->hw)
+#define vtc_in_write	(vtc_pcpu->in_write)
+#define vtc_cache	(*vtc_cachep)
 extern unsigned int vtc_host_irq[VTC_NR_TIMERS];
 
 /* Non-exported kernel symbols, looked up once at load time. */

@@ -16,6 +16,7 @@
 #include <kvm/arm_arch_timer.h>
 
 #include "vtc.h"
+#include "vtc_state.h"
 
 const char *const vtc_inval_names[VTC_INV_NR] = {
 	[VTC_INV_HOST_ACK]	= "host_ack",
@@ -28,10 +29,6 @@ const char *const vtc_inval_names[VTC_INV_NR] = {
 	[VTC_INV_WRITE_ERROR]	= "write_error",
 };
 
-DEFINE_PER_CPU(struct vtc_stats_cpu, vtc_stats);
-DEFINE_PER_CPU(struct vtc_cache_cpu, vtc_hw);
-DEFINE_PER_CPU(int, vtc_in_write);
-struct vtc_cache_global vtc_cache;
 unsigned int vtc_host_irq[VTC_NR_TIMERS];
 
 /*
@@ -64,9 +61,13 @@ void vtc_verify_write(unsigned int irq, bool active, bool skipped)
 	}
 }
 
-static LIST_HEAD(vtc_vcpu_list);
-static DEFINE_SPINLOCK(vtc_vcpu_lock);
-static int vtc_vcpu_nr;
+/*
+ * Every loaded build links its vcpus' shadows into one list, so that any
+ * of them can free a shadow another one allocated (vtc_state.h).
+ */
+#define vtc_vcpu_list	(vtc_shared->vcpus)
+#define vtc_vcpu_lock	(vtc_shared->lock)
+#define vtc_vcpu_nr	(vtc_shared->nr_vcpus)
 
 /*
  * The hooks are empty on purpose: they are stable attachment points for

@@ -10,6 +10,12 @@
  * The cache is trusted only between the post_patch and pre_unpatch
  * callbacks: during a transition old and new code run side by side, and the
  * old code neither invalidates on a host ack nor records its writes.
+ *
+ * Upgrade in place: a newer build, loaded under another module name,
+ * replaces this patch with klp atomic replace and takes over the shared
+ * state (vtc_state.c). No callback of the replaced patch runs then: this
+ * module notices it through the state's owner, stops counting, refuses
+ * "enable", and frees nothing the newer module uses when it is unloaded.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,6 +29,7 @@
 #include <linux/utsname.h>
 
 #include "vtc.h"
+#include "vtc_state.h"
 #include "vtc_expect.h"
 
 /*
@@ -42,13 +49,39 @@ static const char *const vtc_patch_state_names[] = {
 	[VTC_PATCH_DISABLING]	= "disabling",
 };
 
+/* Set once a newer module took over; this one then only waits for rmmod. */
+static bool vtc_replaced_flag;
+static char vtc_replaced_by[MODULE_NAME_LEN];
+
+/*
+ * A replaced patch gets no callback: klp just drops it once the new one
+ * is in place. The module that replaced it says so (vtc_state_taken()),
+ * under the shared state's lock, which keeps this module loaded meanwhile.
+ */
+void vtc_replaced(const char *by)
+{
+	strscpy(vtc_replaced_by, by, sizeof(vtc_replaced_by));
+	WRITE_ONCE(vtc_replaced_flag, true);
+	WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
+	pr_info("replaced by %s: this module can be unloaded\n", by);
+}
+
+bool vtc_is_replaced(void)
+{
+	return READ_ONCE(vtc_replaced_flag);
+}
+
 const char *vtc_patch_state_name(void)
 {
+	if (vtc_is_replaced())
+		return "replaced";
 	return vtc_patch_state_names[READ_ONCE(vtc_patch_state)];
 }
 
 static int vtc_pre_patch(struct klp_object *obj)
 {
+	/* Our probes act from here on, next to the replaced module's. */
+	vtc_state_take();
 	WRITE_ONCE(vtc_patch_state, VTC_PATCH_ENABLING);
 	vtc_cache_set_trusted(&vtc_cache, false);
 	return 0;
@@ -56,6 +89,11 @@ static int vtc_pre_patch(struct klp_object *obj)
 
 static void vtc_post_patch(struct klp_object *obj)
 {
+	/*
+	 * klp has dropped the patch we replaced, if any: its module's probes
+	 * stop, and their misses count as ours, before anything is trusted.
+	 */
+	vtc_state_taken();
 	/* Every task now runs the new code: knowledge starts from here. */
 	vtc_cache_set_trusted(&vtc_cache, true);
 	vtc_invalidate_all(VTC_INV_TRANSITION);
@@ -72,6 +110,19 @@ static void vtc_pre_unpatch(struct klp_object *obj)
 
 static void vtc_post_unpatch(struct klp_object *obj)
 {
+	/*
+	 * An upgrade that did not complete (reversed, or refused after
+	 * pre_patch): the replaced patch runs alone again and keeps its
+	 * shadows, counters and trust, as after its own post_patch.
+	 */
+	if (klp_get_prev_state(VTC_STATE_ID)) {
+		vtc_state_give_back();
+		vtc_cache_set_trusted(&vtc_cache, true);
+		vtc_invalidate_all(VTC_INV_TRANSITION);
+		WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
+		pr_info("upgrade reversed: the replaced patch runs again\n");
+		return;
+	}
 	vtc_cache_set_trusted(&vtc_cache, false);
 	/* Nobody runs the new code any more: its per-vcpu state can go. */
 	vtc_vcpu_free_all();
@@ -88,6 +139,7 @@ struct vtc_patch_set {
 	struct list_head node;
 	struct klp_patch patch;
 	struct klp_object objs[2];
+	struct klp_state states[2];
 	struct klp_func funcs[];
 };
 
@@ -121,6 +173,12 @@ int vtc_patch_enable(void)
 	int ret;
 
 	mutex_lock(&vtc_enable_mutex);
+	if (vtc_is_replaced()) {
+		pr_err("cannot enable: replaced by %s; unload this module\n",
+		       vtc_replaced_by);
+		ret = -EBUSY;
+		goto out;
+	}
 	if (READ_ONCE(vtc_patch_state) != VTC_PATCH_DISABLED) {
 		pr_err("cannot enable: the patch is %s\n",
 		       vtc_patch_state_name());
@@ -145,8 +203,17 @@ int vtc_patch_enable(void)
 	set->objs[0].callbacks.post_patch = vtc_post_patch;
 	set->objs[0].callbacks.pre_unpatch = vtc_pre_unpatch;
 	set->objs[0].callbacks.post_unpatch = vtc_post_unpatch;
+	/*
+	 * Always a cumulative patch: a newer build atomically replaces an
+	 * older one, and declares the state it hands over.
+	 */
+	set->states[0].id = VTC_STATE_ID;
+	set->states[0].version = VTC_SHARED_VERSION;
+	set->states[0].data = vtc_shared;
 	set->patch.mod = THIS_MODULE;
 	set->patch.objs = set->objs;
+	set->patch.states = set->states;
+	set->patch.replace = true;
 
 	ret = klp_enable_patch(&set->patch);
 	if (ret) {
@@ -228,11 +295,13 @@ static int __init vtc_init(void)
 	if (ret)
 		return ret;
 
-	vtc_cache_init(&vtc_cache);
-
-	ret = vtc_debugfs_init();
+	/* A newer build continues the loaded one's cache and counters. */
+	ret = vtc_state_attach();
 	if (ret)
 		return ret;
+	ret = vtc_debugfs_init();
+	if (ret)
+		goto err_state;
 	ret = vtc_probes_init();
 	if (ret)
 		goto err_debugfs;
@@ -249,7 +318,9 @@ err_probes:
 	vtc_probes_exit();
 err_debugfs:
 	vtc_debugfs_exit();
-	vtc_vcpu_free_all();
+err_state:
+	/* Frees the shadows only if no other module uses them. */
+	vtc_state_detach();
 	return ret;
 }
 
@@ -257,7 +328,7 @@ static void __exit vtc_exit(void)
 {
 	vtc_debugfs_exit();
 	vtc_probes_exit();
-	vtc_vcpu_free_all();
+	vtc_state_detach();
 	vtc_patch_sets_free();
 }
 

@@ -22,6 +22,11 @@
  *    CPU), bracketed too;
  *  - kvm_timer_vcpu_load(): loads seen;
  *  - kvm_arch_vcpu_destroy(): frees the vcpu's shadow state.
+ * After an upgrade in place, the replaced module's probes stay registered
+ * until it is unloaded, next to the new module's. Each handler first asks
+ * vtc_state_active(): only the owner's probes (and, during the upgrade's
+ * transition, the incoming module's too) act and count, so nothing is
+ * counted twice and no event falls between the two (vtc_state.c).
  * None of these is a function the patch replaces (arm64 has no
  * KPROBES_ON_FTRACE, and a probe on a replaced function would be refused).
  */
@@ -38,6 +43,7 @@
 #include <linux/kvm_host.h>
 
 #include "vtc.h"
+#include "vtc_state.h"
 
 /* Carried from a foreign write's entry to its return. */
 struct vtc_write_data {
@@ -55,7 +61,7 @@ static int vtc_write_entry(struct fprobe *fp, unsigned long ip,
 	bool val = ftrace_regs_get_argument(fregs, 2) & 0xff;
 	int t;
 
-	if (which != IRQCHIP_STATE_ACTIVE)
+	if (which != IRQCHIP_STATE_ACTIVE || !vtc_state_active())
 		return 1;
 	t = vtc_timer_index(irq);
 	if (t < 0)
@@ -130,6 +136,8 @@ static int vtc_dir_entry(struct fprobe *fp, unsigned long ip,
 			 unsigned long ret_ip, struct ftrace_regs *fregs,
 			 void *data)
 {
+	if (!vtc_state_active())
+		return 1;
 	vtc_cache_foreign(&vtc_cache, true);
 	vtc_invalidate_all(VTC_INV_DEACTIVATE);
 	return 0;
@@ -166,7 +174,7 @@ static int vtc_mask_entry(struct fprobe *fp, unsigned long ip,
 {
 	struct irq_desc *desc = (void *)ftrace_regs_get_argument(fregs, 0);
 
-	if (vtc_timer_index(desc->irq_data.irq) < 0)
+	if (vtc_timer_index(desc->irq_data.irq) < 0 || !vtc_state_active())
 		return 1;
 	vtc_cache_foreign(&vtc_cache, true);
 	vtc_invalidate_all(VTC_INV_DEACTIVATE);
@@ -254,6 +262,8 @@ static int vtc_fold_v3_entry(struct fprobe *fp, unsigned long ip,
 			     unsigned long ret_ip, struct ftrace_regs *fregs,
 			     void *data)
 {
+	if (!vtc_state_active())
+		return 1;
 	vtc_fold((struct kvm_vcpu *)ftrace_regs_get_argument(fregs, 0), true);
 	return 0;
 }
@@ -262,6 +272,8 @@ static int vtc_fold_v2_entry(struct fprobe *fp, unsigned long ip,
 			     unsigned long ret_ip, struct ftrace_regs *fregs,
 			     void *data)
 {
+	if (!vtc_state_active())
+		return 1;
 	vtc_fold((struct kvm_vcpu *)ftrace_regs_get_argument(fregs, 0), false);
 	return 0;
 }
@@ -274,6 +286,8 @@ static int vtc_unfolded_entry(struct fprobe *fp, unsigned long ip,
 	static const enum vtc_lr unknown[VTC_NR_TIMERS];
 	unsigned long flags;
 
+	if (!vtc_state_active())
+		return 1;
 	local_irq_save(flags);
 	vtc_guest_ran(unknown);
 	local_irq_restore(flags);
@@ -334,14 +348,16 @@ unsigned long vtc_probe_nmissed(void)
 
 bool vtc_probe_missed(void)
 {
-	return vtc_probe_nmissed() != 0;
+	return vtc_probe_nmissed() || vtc_state_missed();
 }
 
 static int vtc_load_entry(struct fprobe *fp, unsigned long ip,
 			  unsigned long ret_ip, struct ftrace_regs *fregs,
 			  void *data)
 {
-	this_cpu_inc(vtc_stats.loads);
+	/* Counted once, by the owner, also while an upgrade is under way. */
+	if (vtc_state_owner())
+		this_cpu_inc(vtc_stats.loads);
 	return 0;
 }
 
@@ -368,6 +384,8 @@ static struct fprobe vtc_destroy_probe = {
  */
 static int vtc_cpu_online(unsigned int cpu)
 {
+	if (!vtc_state_active())
+		return 0;
 	vtc_invalidate_this_cpu(VTC_INV_HOTPLUG);
 	vtc_invalidate_all(VTC_INV_HOTPLUG);
 	return 0;
@@ -375,6 +393,8 @@ static int vtc_cpu_online(unsigned int cpu)
 
 static int vtc_cpu_offline(unsigned int cpu)
 {
+	if (!vtc_state_active())
+		return 0;
 	vtc_invalidate_this_cpu(VTC_INV_HOTPLUG);
 	vtc_invalidate_all(VTC_INV_HOTPLUG);
 	return 0;
@@ -383,6 +403,8 @@ static int vtc_cpu_offline(unsigned int cpu)
 static int vtc_cpu_pm_notify(struct notifier_block *nb, unsigned long action,
 			     void *v)
 {
+	if (!vtc_state_active())
+		return NOTIFY_OK;
 	switch (action) {
 	case CPU_PM_ENTER:
 	case CPU_PM_EXIT:
@@ -451,7 +473,7 @@ int vtc_probes_init(void)
 	}
 
 	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN,
-					"vtimer_cache:online",
+					KBUILD_MODNAME ":online",
 					vtc_cpu_online, vtc_cpu_offline);
 	if (ret < 0) {
 		pr_err("cannot register CPU hotplug callbacks: %d\n", ret);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vtimer-cache: /sys/kernel/debug/vtimer_cache/ (root only).
+ * vtimer-cache: /sys/kernel/debug/<module name>/ (root only), like
+ * /sys/kernel/livepatch/<module name>: vtimer_cache, or the name a newer
+ * build was given for an upgrade in place. The counters are shared by
+ * every loaded build (vtc_state.h), so both directories show the same.
  *
  *   stats    counters, one "name value" pair per line (format in README);
  *            writing "0" or "reset" zeroes them, anything else is -EINVAL
@@ -16,6 +19,7 @@
 #include <linux/uaccess.h>
 
 #include "vtc.h"
+#include "vtc_state.h"
 
 #define VTC_STATS_VERSION	2
 
@@ -69,6 +73,29 @@ static const char *const vtc_timer_names[VTC_NR_TIMERS] = {
 	"vtimer", "ptimer"
 };
 
+/* Who shares the state: see docs/design.md, "Upgrade in place". */
+static void vtc_state_show(struct seq_file *m)
+{
+	struct vtc_shared *s = vtc_shared;
+	char owner[MODULE_NAME_LEN];
+	unsigned long flags, takeovers, modules;
+	unsigned int refs;
+
+	spin_lock_irqsave(&s->lock, flags);
+	strscpy(owner, s->owner ? s->owner_name : "-", sizeof(owner));
+	takeovers = s->takeovers;
+	modules = s->modules;
+	refs = refcount_read(&s->refs);
+	spin_unlock_irqrestore(&s->lock, flags);
+
+	seq_printf(m, "module %s\n", KBUILD_MODNAME);
+	seq_printf(m, "state.version %u\n", s->version);
+	seq_printf(m, "state.owner %s\n", owner);
+	seq_printf(m, "state.modules %u\n", refs);
+	seq_printf(m, "state.modules_attached %lu\n", modules);
+	seq_printf(m, "state.takeovers %lu\n", takeovers);
+}
+
 static int vtc_stats_show(struct seq_file *m, void *v)
 {
 	struct vtc_stats_cpu sum;
@@ -87,7 +114,8 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "epoch %lu\n", vtc_epoch_read(&vtc_cache.epoch));
 	seq_printf(m, "foreign_inflight %d\n",
 		   vtc_count_read(&vtc_cache.foreign_inflight));
-	seq_printf(m, "probe_missed %lu\n", vtc_probe_nmissed());
+	seq_printf(m, "probe_missed %lu\n",
+		   vtc_probe_nmissed() + vtc_state_missed());
 	seq_printf(m, "irq.vtimer %u\n", vtc_host_irq[0]);
 	seq_printf(m, "irq.ptimer %u\n", vtc_host_irq[1]);
 	seq_printf(m, "loads %llu\n", sum.loads);
@@ -124,6 +152,7 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "verify.checked %llu\n", sum.verify_checked);
 	seq_printf(m, "verify.needed %llu\n", sum.verify_needed);
 	seq_printf(m, "verify.wrong_skips %llu\n", sum.verify_wrong_skips);
+	vtc_state_show(m);
 	for_each_possible_cpu(cpu) {
 		struct vtc_stats_cpu *s = per_cpu_ptr(&vtc_stats, cpu);
 
@@ -224,7 +253,7 @@ static const struct file_operations vtc_control_fops = {
 
 int vtc_debugfs_init(void)
 {
-	vtc_dir = debugfs_create_dir("vtimer_cache", NULL);
+	vtc_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	if (IS_ERR(vtc_dir)) {
 		pr_err("cannot create debugfs directory: %ld\n",
 		       PTR_ERR(vtc_dir));
