@@ -129,3 +129,10 @@ deb:
 		{ tail -n 30 build/deb/build.log; echo "deb: dpkg-buildpackage failed, log: build/deb/build.log" >&2; exit 1; }
 	@mv build/deb/vtimer-cache-dkms_$(VTC_VERSION)-1_all.deb build/
 	@echo "build/vtimer-cache-dkms_$(VTC_VERSION)-1_all.deb"
+
+# The upgrade-in-place test's modules (tests/guest/module-upgrade.sh):
+# build/vtimer_cache_v2.ko, this tree under another module name, and
+# build/vtimer_cache_v9.ko, another state layout version that must be refused.
+.PHONY: upgrade-modules
+upgrade-modules: module
+	@kdir=$(KDIR_CMD) && tests/build-upgrade.sh "$$kdir"
