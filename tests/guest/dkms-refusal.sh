@@ -70,6 +70,8 @@ echo "# dkms autoinstall -k 6.1.0-50-arm64: exit $?"
 sed 's/^/#   /' /tmp/autoinstall.log
 vtc_check "dkms autoinstall -k 6.1.0-50-arm64 says why it skips vtimer-cache" \
 	grep -qF "vtimer-cache: not building for kernel 6.1.0-50-arm64" /tmp/autoinstall.log
+vtc_check "dkms autoinstall: no reason printed for a kernel dkms has not named yet" \
+	sh -c '! grep -q "not building for kernel  (" /tmp/autoinstall.log'
 nothing_built 6.1.0-50-arm64
 
 vtc_check "dkms status: added only, built for no kernel" \

@@ -6,13 +6,16 @@
  * every fcntl() record lock fail with EACCES; dpkg and apt then refuse to
  * run ("dpkg frontend lock was locked by another process"). In the test VM
  * one script runs at a time, so this shim reports success for record locks
- * (and "unlocked" for F_GETLK) and passes every other fcntl() through.
- * flock() is left alone. Drop it once the test kernel has FILE_LOCKING.
+ * (and "unlocked" for F_GETLK) and passes every other fcntl() through;
+ * flock() (debconf, through perl), whose syscall is ENOSYS there, and
+ * lockf() succeed too. Drop it once the test kernel has FILE_LOCKING.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 typedef int (*fcntl_fn)(int, int, ...);
 
@@ -57,4 +60,19 @@ int fcntl64(int fd, int cmd, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	return vtc_fcntl("fcntl64", fd, cmd, arg);
+}
+
+int flock(int fd, int op)
+{
+	(void)fd;
+	(void)op;
+	return 0;
+}
+
+int lockf(int fd, int cmd, off_t len)
+{
+	(void)fd;
+	(void)len;
+	(void)cmd;
+	return 0;
 }
