@@ -13,9 +13,10 @@
  *
  * Upgrade in place: a newer build, loaded under another module name,
  * replaces this patch with klp atomic replace and takes over the shared
- * state (vtc_state.c). No callback of the replaced patch runs then: this
- * module notices it through the state's owner, stops counting, refuses
- * "enable", and frees nothing the newer module uses when it is unloaded.
+ * state (vtc_state.c). No callback of the replaced patch runs then: the
+ * newer module tells this one (vtc_replaced()), whose probes stop acting;
+ * it refuses "enable", and frees nothing the newer module uses when it is
+ * unloaded.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -243,6 +243,32 @@ vtc_check "disable $BAD" vtc_disable
 vtc_check "rmmod $BAD" rmmod $BAD
 vtc_check "no vtimer_cache module left" sh -c "! grep -q '^vtimer_cache' /proc/modules"
 
+# --- a vtimer_cache from before the shared state -----------------------
+# (tests/build-upgrade.sh builds it from git history when it can.)
+if [ -f /vtc/legacy/vtimer_cache.ko ]; then
+	use $V1
+	vtc_check "legacy $V1 loads" sh -c "insmod /vtc/legacy/$V1.ko && . /vtc/lib.sh && vtc_wait_patch enabled"
+	dmesg -c >/dev/null
+	if insmod /vtc/$V2.ko 2>/dev/null; then
+		vtc_not_ok "$V2 refused next to a legacy $V1"
+		use $V2
+		vtc_disable
+		rmmod $V2
+		use $V1
+	else
+		vtc_ok "$V2 refused next to a legacy $V1"
+	fi
+	msg=$(dmesg | grep "$V2:" | grep 'without a shared state' | head -n 1)
+	echo "# $msg"
+	vtc_check "clear message" test -n "$msg"
+	vtc_check "nothing of $V2 left" sh -c "! grep -q '^$V2 ' /proc/modules && test ! -d $LP/$V2 && test ! -d /sys/kernel/debug/$V2"
+	vtc_check "legacy $V1 still enabled" grep -qx 1 $VTC_LP/enabled
+	vtc_check "disable legacy $V1" vtc_disable
+	vtc_check "rmmod legacy $V1" rmmod $V1
+else
+	echo "# no legacy module (no git history at build time): not tested"
+fi
+
 echo 0 >$TRACING/events/kprobes/$KP/enable
 echo "-:$KP" >>$TRACING/kprobe_events
 vtc_kmemleak_check
