@@ -197,6 +197,8 @@ vtc_check "disable $V1" vtc_disable
 sleep 0.5
 vtc_check "then load $V2" load $V2
 vtc_expect "with a gap the stock body runs (the check can fail)" "$(($(stock_hits) - h))" ">" 0
+vtc_check "$V1, disabled but loaded, was told it was replaced" test "$(VTC_DBG=/sys/kernel/debug/$V1 vtc_stat patch)" = replaced
+vtc_check "$V2 owns the state it took from the disabled $V1" test "$(vtc_stat state.owner) $(vtc_stat state.modules)" = "$V2 2"
 vm_ok "through the gap: mmio-user" $vma /tmp/a.out
 vtc_check "disable $V2" vtc_disable
 vtc_check "rmmod $V1 $V2" rmmod $V1 $V2
