@@ -1,8 +1,11 @@
 #!/bin/sh
 # The bpftrace scripts (scripts/*.bt) for real, under vtc-vmm workloads,
 # their numbers checked against the module's own counters:
-#   vtc-writes.bt    totals and per-second writes = the stats' writes.T.V,
-#                    loads = loads; cached writes a fraction of stock
+#   vtc-writes.bt    totals = the stats' writes.T.V, loads = loads; the
+#                    per-second lines add up to between 90% and 100% of the
+#                    total (bpftrace's print+clear is not atomic: events while
+#                    a second is printed are lost from the per-second lines,
+#                    never from the totals); cached writes a fraction of stock
 #   vtc-load-lat.bt  the histogram's count = loads, buckets add up
 #   vtc-cache.bt     skips = skipped, issues = issued, invalidations by
 #                    reason name = inval.REASON for every reason the stats
@@ -90,8 +93,10 @@ for mode in stock cached; do
 		for v in inactive active; do
 			vtc_expect "vtc-writes $mode: $t $v total = stats writes.$t.$v" \
 				"$(bt_val "@total[$t, $v]")" "==" "$(vtc_stat writes.$t.$v)"
-			vtc_expect "vtc-writes $mode: $t $v per second adds up to the total" \
-				"$(bt_sum "@writes[" ", $t, $v")" "==" "$(bt_val "@total[$t, $v]")"
+			tot=$(bt_val "@total[$t, $v]")
+			sum=$(bt_sum "@writes[" ", $t, $v")
+			vtc_expect "vtc-writes $mode: $t $v per-second lines <= total" "$sum" "<=" "$tot"
+			vtc_expect "vtc-writes $mode: $t $v per-second lines >= 90% of total" "$sum" ">=" "$((tot * 9 / 10))"
 		done
 	done
 	vtc_expect "vtc-writes $mode: loads = stats loads" "$(bt_val @total_loads)" "==" "$(vtc_stat loads)"
