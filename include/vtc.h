@@ -154,8 +154,8 @@ const char *vtc_patch_state_name(void);
 int vtc_patch_enable(void);
 
 /* Stable hooks for bpftrace/kprobes (scripts/): never inlined. */
-noinline void vtc_hook_skip(int cpu, int timer, int vcpu_id);
-noinline void vtc_hook_issue(int cpu, int timer, int vcpu_id, int active);
-noinline void vtc_hook_invalidate(int cpu, int reason);
+noinline __noipa void vtc_hook_skip(int cpu, int timer, int vcpu_id);
+noinline __noipa void vtc_hook_issue(int cpu, int timer, int vcpu_id, int active);
+noinline __noipa void vtc_hook_invalidate(int cpu, int reason);
 
 #endif /* VTC_H */

@@ -72,19 +72,21 @@ void vtc_verify_write(unsigned int irq, bool active, bool skipped)
 /*
  * The hooks are empty on purpose: they are stable attachment points for
  * kprobes and bpftrace (scripts/), called only on the rare paths (an issued
- * write, an invalidation) and on a skip.
+ * write, an invalidation) and on a skip. __noipa: without it gcc makes
+ * argument-less .constprop clones and calls those, and a probe on the
+ * symbol never fires (tests/run-all.sh checks the .ko).
  */
-noinline void vtc_hook_skip(int cpu, int timer, int vcpu_id)
+noinline __noipa void vtc_hook_skip(int cpu, int timer, int vcpu_id)
 {
 	barrier();
 }
 
-noinline void vtc_hook_issue(int cpu, int timer, int vcpu_id, int active)
+noinline __noipa void vtc_hook_issue(int cpu, int timer, int vcpu_id, int active)
 {
 	barrier();
 }
 
-noinline void vtc_hook_invalidate(int cpu, int reason)
+noinline __noipa void vtc_hook_invalidate(int cpu, int reason)
 {
 	barrier();
 }
@@ -261,6 +263,7 @@ int vtc_set_irq_phys_active(struct arch_timer_context *ctx, bool active)
 		} else {
 			vtc_cache_forget_cpu(c, t);
 			__this_cpu_inc(vtc_stats.inval[VTC_INV_WRITE_ERROR]);
+			vtc_hook_invalidate(cpu, VTC_INV_WRITE_ERROR);
 		}
 		__this_cpu_inc(vtc_stats.issued[t]);
 		if (vv)
