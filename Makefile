@@ -2,6 +2,7 @@
 #
 #   make demo       boot the arm64 KVM host, load, toggle, show stats
 #   make check      every test; last line "N passed, N failed"
+#   make check-slow make check plus the DKMS package build and all 7.3 configs
 #   make module     build vtimer_cache.ko (KDIR=..., default: test kernel)
 #   make klp-diff   the delta of the mirrored functions against the kernel
 #   make unit       the userspace model test only
@@ -24,7 +25,7 @@ else
 KDIR_CMD = $(KDIR)
 endif
 
-.PHONY: all module fault-modules baseline clean demo check unit klp-diff deps vmm bench checkpatch
+.PHONY: all module fault-modules baseline clean demo check check-slow unit klp-diff deps vmm bench bench-host checkpatch
 .PHONY: dkms-install dkms-remove deb
 
 all: module
@@ -60,6 +61,14 @@ demo:
 
 check:
 	@tests/run-all.sh
+
+# make check plus what does not fit CI's time: the DKMS package phase and
+# the other two 7.3 cache configurations.
+check-slow:
+	@VTC_SLOW=1 tests/run-all.sh
+
+bench-host:
+	@tests/bench.sh --host
 
 bench:
 	@tests/bench.sh

@@ -2,6 +2,10 @@
 # make check: build what is missing, run every test, print
 # "N passed, N failed" last. Exit status 0 only if nothing failed.
 #
+# VTC_SLOW=1 (make check-slow) adds what does not fit CI's 90 minutes on 2
+# cores: the DKMS package phase (a second DKMS build under TCG) and the
+# remaining 7.3 cache configurations.
+#
 # Every VM boot's checks ("ok"/"not ok" lines) count one each, and so does
 # the boot's own verdict (a hang, panic, WARN or missing verdict fails it).
 set -uo pipefail
@@ -83,17 +87,23 @@ expect_vm_fail() {
 say "dependencies"
 scripts/deps.sh || { echo "dependencies missing"; echo "0 passed, 1 failed"; exit 1; }
 
-say "test kernel (first build: about 8-20 minutes)"
+slow=${VTC_SLOW:-0}
+
+say "test kernels 7.2 and 7.3 (first build: about 8-20 minutes each)"
 kentry=$(tests/kernel/build.sh 7.2) || { echo "kernel build failed"; echo "0 passed, 1 failed"; exit 1; }
 echo "$kentry"
+kentry73=$(tests/kernel/build.sh 7.3) || { echo "7.3 kernel build failed"; echo "0 passed, 1 failed"; exit 1; }
+echo "$kentry73"
 
-say "module, fault-injection modules, VMM, model test"
+say "module (7.2, 7.3), fault-injection and upgrade modules, VMM, model test"
 build_ok=1
-make -s module fault-modules KDIR="$kentry/linux" >"$out/build.log" 2>&1 || build_ok=0
+make -s module fault-modules upgrade-modules KDIR="$kentry/linux" >"$out/build.log" 2>&1 || build_ok=0
+tests/build-series.sh 7.2 "$kentry/linux" >>"$out/build.log" 2>&1 || build_ok=0
+tests/build-series.sh 7.3 "$kentry73/linux" >>"$out/build.log" 2>&1 || build_ok=0
 make -s -C tests/vmm >>"$out/build.log" 2>&1 || build_ok=0
 make -s -C tests/unit build >>"$out/build.log" 2>&1 || build_ok=0
 if [ $build_ok = 1 ]; then
-	record ok "build: vtimer_cache.ko, fault modules, vtc-vmm, model test"
+	record ok "build: vtimer_cache.ko for 7.2 and 7.3, fault and upgrade modules, vtc-vmm, model test"
 else
 	cat "$out/build.log"
 	record fail "build"
@@ -104,6 +114,13 @@ if grep -E 'warning:' "$out/build.log"; then
 	record fail "build without warnings"
 else
 	record ok "build without warnings"
+fi
+# The bpftrace hooks must be the symbols the call sites call (no .constprop
+# clones), or a probe on them never fires.
+if aarch64-linux-gnu-nm vtimer_cache.ko | grep -E ' vtc_hook_[a-z]+\.'; then
+	record fail "bpftrace hooks called by their own symbols (no clones)"
+else
+	record ok "bpftrace hooks called by their own symbols (no clones)"
 fi
 
 say "unit: model test of the cache rule"
@@ -124,9 +141,11 @@ say "style: shellcheck"
 if ! command -v shellcheck >/dev/null; then
 	record fail "shellcheck installed (scripts/deps.sh)"
 elif shellcheck -S warning -x tests/vm/run.sh tests/kernel/*.sh tests/*.sh \
-		scripts/*.sh .ci/run tests/vmm/selftest.sh >"$out/shellcheck.log" 2>&1 &&
+		tests/userland/*.sh scripts/*.sh .ci/run tests/vmm/selftest.sh \
+		>"$out/shellcheck.log" 2>&1 &&
+	shellcheck -S warning -s bash dkms.conf >>"$out/shellcheck.log" 2>&1 &&
 	shellcheck -S warning -s sh tests/guest/*.sh tests/vm/init tests/rig/*.sh \
-		tests/vm/guest/*.sh >>"$out/shellcheck.log" 2>&1; then
+		tests/vm/guest/*.sh scripts/vtimer-cache >>"$out/shellcheck.log" 2>&1; then
 	record ok "shellcheck (warnings and errors) clean"
 else
 	cat "$out/shellcheck.log"
@@ -134,12 +153,15 @@ else
 fi
 
 say "klp-diff prints the delta of every mirrored function"
-if scripts/klp-diff.sh "$kentry/linux" >"$out/klp-diff.log" 2>&1; then
-	record ok "klp-diff ($(grep -c '^=== ' "$out/klp-diff.log") functions)"
-else
-	cat "$out/klp-diff.log"
-	record fail "klp-diff"
-fi
+for k in "7.2 $kentry" "7.3 $kentry73"; do
+	set -- $k
+	if scripts/klp-diff.sh "$2/linux" "$1" >"$out/klp-diff-$1.log" 2>&1; then
+		record ok "klp-diff $1 ($(grep -c '^=== ' "$out/klp-diff-$1.log") functions)"
+	else
+		cat "$out/klp-diff-$1.log"
+		record fail "klp-diff $1"
+	fi
+done
 
 mods=()
 expect_vm_fail check "test.sh exited 1" tests/rig/broken.sh check
@@ -155,13 +177,61 @@ vm vmm-v2-nvhe --gic 2 --mode nvhe tests/vmm/selftest.sh 100
 mods=(--add vtimer_cache.ko --add build/vtimer_cache-skew.ko --add build/vtimer_cache-missing.ko)
 vm module-basic --gic 3 --mode vhe tests/guest/module-basic.sh
 mods+=(--add scripts/vtimer-cache)
-vm cli --gic 3 --mode vhe tests/guest/cli.sh
-vm module-cache-v3-vhe --gic 3 --mode vhe tests/guest/module-cache.sh v3 2
-vm module-cache-v3-nvhe --gic 3 --mode nvhe tests/guest/module-cache.sh v3 1
-vm module-cache-v2-vhe --gic 2 --mode vhe tests/guest/module-cache.sh v2 2
-vm module-cache-v2-nvhe --gic 2 --mode nvhe tests/guest/module-cache.sh v2 1
+vm cli --gic 3 --mode vhe --timeout 600 tests/guest/cli.sh
+vm bench-host-mode --gic 3 --mode vhe --timeout 600 tests/guest/bench.sh v3 30 10
+vm module-cache-v3-vhe --gic 3 --mode vhe --timeout 600 tests/guest/module-cache.sh v3 2
+vm module-cache-v3-nvhe --gic 3 --mode nvhe --timeout 600 tests/guest/module-cache.sh v3 1
+vm module-cache-v2-vhe --gic 2 --mode vhe --timeout 600 tests/guest/module-cache.sh v2 2
+vm module-cache-v2-nvhe --gic 2 --mode nvhe --timeout 600 tests/guest/module-cache.sh v2 1
 vm module-stress --gic 3 --mode vhe --timeout 900 tests/guest/module-stress.sh v3 100
 vm module-leak --gic 3 --mode vhe --timeout 600 tests/guest/module-leak.sh v3 1000
+
+# Upgrade in place: klp atomic replace by a newer build, with VMs running.
+mods=(--add vtimer_cache.ko --add build/vtimer_cache_v2.ko --add build/vtimer_cache_v9.ko)
+[ -f build/legacy/vtimer_cache.ko ] && mods+=(--add build/legacy/vtimer_cache.ko:/vtc/legacy/)
+vm module-upgrade-v3-vhe --gic 3 --mode vhe --timeout 600 tests/guest/module-upgrade.sh v3
+vm module-upgrade-v2-nvhe --gic 2 --mode nvhe --timeout 600 tests/guest/module-upgrade.sh v2
+
+# The second series: its own module, the same tests on the 7.3 kernel, and
+# each series' module refused by the other's kernel.
+mods=(--add build/7.3/vtimer_cache.ko --add build/7.3/vtimer_cache-skew.ko
+	--add build/7.3/vtimer_cache-missing.ko)
+vm 7.3-module-basic --series 7.3 --gic 3 --mode vhe tests/guest/module-basic.sh
+vm 7.3-module-cache-v3-vhe --series 7.3 --gic 3 --mode vhe --timeout 600 tests/guest/module-cache.sh v3 2
+vm 7.3-module-cache-v2-nvhe --series 7.3 --gic 2 --mode nvhe --timeout 600 tests/guest/module-cache.sh v2 1
+if [ "$slow" = 1 ]; then
+	vm 7.3-module-cache-v3-nvhe --series 7.3 --gic 3 --mode nvhe --timeout 600 tests/guest/module-cache.sh v3 1
+	vm 7.3-module-cache-v2-vhe --series 7.3 --gic 2 --mode vhe --timeout 600 tests/guest/module-cache.sh v2 2
+fi
+mods=(--add build/7.3/vtimer_cache.ko --add build/7.2/vtimer_cache.ko:/vtc/other/)
+vm 7.3-refuses-7.2 --series 7.3 --gic 3 --mode vhe tests/refuse-other-series.sh /vtc/other
+mods=(--add build/7.2/vtimer_cache.ko --add build/7.3/vtimer_cache.ko:/vtc/other/)
+vm 7.2-refuses-7.3 --series 7.2 --gic 3 --mode vhe tests/refuse-other-series.sh /vtc/other
+
+# bpftrace scripts, for real, in the arm64 userland (its bpftrace 0.17).
+# DKMS on a running arm64 host: the cached arm64 bookworm userland as root
+# file system, the test kernel installed from its own Debian packages.
+say "arm64 userland, kernel packages, vtimer-cache-dkms, stock headers (first run: about 15 minutes)"
+mods=()
+if tests/userland/build.sh >"$out/dkms-prep.log" 2>&1 &&
+	payload=$(tests/userland/payload.sh "$out/dkms-payload" 7.2 2>>"$out/dkms-prep.log") &&
+	stockh=$(tests/userland/stock-headers.sh 2>>"$out/dkms-prep.log"); then
+	record ok "userland prerequisites: arm64 userland, linux-image/-headers packages, vtimer-cache-dkms, stock headers"
+	mods=(--add vtimer_cache.ko --add scripts/vtc-writes.bt --add scripts/vtc-load-lat.bt --add scripts/vtc-cache.bt)
+	vm bpftrace --rootfs --gic 3 --mode vhe --timeout 900 tests/guest/bpftrace.sh 300
+	mods=()
+	phases=checkout
+	[ "$slow" = 1 ] && phases="checkout package"
+	# shellcheck disable=SC2086 # phases is a list
+	vm dkms --rootfs --kernel "$payload/Image" --timeout 2400 \
+		--add "$payload/src:/vtc/" --add "$payload/pkg:/vtc/" --add "$payload/debs:/vtc/" \
+		tests/guest/dkms.sh $phases
+	vm dkms-refusal --rootfs --timeout 1200 --add "$payload/src:/vtc/" \
+		--add "$stockh/root/usr/src:/usr/" tests/guest/dkms-refusal.sh
+else
+	tail -n 30 "$out/dkms-prep.log"
+	record fail "userland prerequisites (log: $out/dkms-prep.log)"
+fi
 
 say "done"
 if [ $failed != 0 ]; then

@@ -5,7 +5,8 @@
 # modprobe, a VM with skipped writes, "make dkms-remove", clean; then the
 # vtimer-cache-dkms package from /vtc/pkg: dpkg -i builds and installs it
 # through DKMS (autoinstall), it loads and works, dpkg --purge leaves nothing.
-# usage: dkms.sh
+# usage: dkms.sh [checkout] [package]   (default: both; make check runs
+#        checkout only, make check-slow both: each is a DKMS build under TCG)
 . /vtc/lib.sh
 
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' /vtc/src/dkms.conf)
@@ -43,6 +44,16 @@ package() {
 	vtc_dkms_clean "$ver"
 }
 
-checkout
-package
+phases=${*:-checkout package}
+for p in $phases; do
+	case $p in
+	checkout) checkout ;;
+	package)
+		# alone, it needs the kernel packages the checkout phase installs
+		[ "$phases" = package ] && vtc_kernel_debs
+		package
+		;;
+	*) vtc_not_ok "unknown phase $p" ;;
+	esac
+done
 vtc_done
