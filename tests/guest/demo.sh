@@ -45,7 +45,7 @@ summary
 phase "4. echo enable > $VTC_DBG/control  (patch ON again)"
 vtc_enable || exit 1
 workload
-grep -E '^(patch|loads|writes|writes_per_load|issued|skipped|skip_ratio|inval\.)' $VTC_DBG/stats
+grep -E '^(patch|loads|writes|writes_per_load|issued|skipped|skip_ratio|learnt\.|inval\.)' $VTC_DBG/stats
 summary
 
 phase "5. per-vcpu shadow state of a running VM ($VTC_DBG/vcpus)"
