@@ -228,6 +228,16 @@ if tests/userland/build.sh >"$out/dkms-prep.log" 2>&1 &&
 		tests/guest/dkms.sh $phases
 	vm dkms-refusal --rootfs --timeout 1200 --add "$payload/src:/vtc/" \
 		--add "$stockh/root/usr/src:/usr/" tests/guest/dkms-refusal.sh
+	# The same on the 7.3 kernel, from its own packages (make check-slow).
+	if [ "$slow" = 1 ]; then
+		if payload73=$(tests/userland/payload.sh "$out/dkms-payload-7.3" 7.3 2>>"$out/dkms-prep.log"); then
+			vm dkms-7.3 --rootfs --kernel "$payload73/Image" --timeout 2400 \
+				--add "$payload73/src:/vtc/" --add "$payload73/pkg:/vtc/" \
+				--add "$payload73/debs:/vtc/" tests/guest/dkms.sh checkout package
+		else
+			record fail "7.3 kernel packages for DKMS (log: $out/dkms-prep.log)"
+		fi
+	fi
 else
 	tail -n 30 "$out/dkms-prep.log"
 	record fail "userland prerequisites (log: $out/dkms-prep.log)"
