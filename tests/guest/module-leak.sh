@@ -17,7 +17,11 @@ bad=0
 while [ $i -lt "$cycles" ]; do
 	if ! vtc-vmm --gic "$gic" --iters 5 mmio-user >/tmp/leak.out 2>/tmp/leak.err; then
 		bad=$((bad + 1))
-		echo "# VM $i failed: $(tail -n 1 /tmp/leak.out | cut -c1-200) $(tail -n 2 /tmp/leak.err)"
+		echo "# VM $i failed: $(tail -n 1 /tmp/leak.out | cut -c1-200)"
+		sed 's/^/# stderr: /' /tmp/leak.err
+		# The kernel's note on an unhandled signal is below the console's
+		# loglevel.
+		dmesg | grep -a 'unhandled' | tail -n 3 | sed 's/^/# dmesg: /'
 	fi
 	i=$((i + 1))
 done

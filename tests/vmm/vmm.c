@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
@@ -70,6 +71,7 @@ struct vcpu {
 	/* watchdog */
 	volatile int finished;		/* thread left its run loop */
 	volatile int kicked;
+	volatile pid_t tid;		/* for the watchdog's report */
 	uint64_t last_progress;
 	uint64_t last_change_ns;
 };
@@ -138,6 +140,78 @@ static void msg(const char *fmt, ...)
 	fputs("vtc-vmm: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+}
+
+/* Async-signal-safe: "name=0x<hex> " to stderr. */
+static void put_hex(const char *name, uint64_t x)
+{
+	char buf[40];
+	int n = 0, i;
+
+	while (*name && n < 16)
+		buf[n++] = *name++;
+	buf[n++] = '=';
+	buf[n++] = '0';
+	buf[n++] = 'x';
+	for (i = 60; i >= 0; i -= 4)
+		buf[n++] = "0123456789abcdef"[(x >> i) & 15];
+	buf[n++] = ' ';
+	if (write(2, buf, n) < 0)
+		return;
+}
+
+/*
+ * A crash of the VMM itself says where (a static binary: addr2line -e
+ * tests/vmm/build/vtc-vmm PC), then dies of the same signal.
+ */
+static void crash_report(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	static const char hdr[] = "vtc-vmm: crashed: ";
+
+	if (write(2, hdr, sizeof(hdr) - 1) < 0)
+		goto out;
+	put_hex("signal", sig);
+	put_hex("code", si->si_code);
+	put_hex("addr", (uintptr_t)si->si_addr);
+	put_hex("pc", uc->uc_mcontext.pc);
+	put_hex("lr", uc->uc_mcontext.regs[30]);
+	put_hex("sp", uc->uc_mcontext.sp);
+	put_hex("tid", syscall(SYS_gettid));
+	if (write(2, "\n", 1) < 0)
+		goto out;
+out:
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * A vcpu thread about to be kicked for lack of progress: say where it is
+ * (scheduler state and kernel stack), since a guest that made no progress
+ * and a thread that never ran look the same from here.
+ */
+static void thread_report(struct vcpu *v)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	if (!v->tid)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", v->tid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(line, sizeof(line), f))
+			fprintf(stderr, "vtc-vmm: vcpu %d stat: %s", v->id,
+				line);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", v->tid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		fprintf(stderr, "vtc-vmm: vcpu %d stack: %s", v->id, line);
+	fclose(f);
 }
 
 static void die(const char *fmt, ...)
@@ -767,6 +841,7 @@ static void *vcpu_thread(void *arg)
 	uint64_t k0[ARRAY_SIZE(kstat_off)];
 
 	vcpu_name(v->id);
+	v->tid = syscall(SYS_gettid);
 	stats_read(v, k0);
 	pin(v, v->id);
 	v->migrations = 0;
@@ -796,6 +871,7 @@ static void *pool_thread(void *arg)
 		if (__atomic_load_n(&pool_quit, __ATOMIC_ACQUIRE))
 			break;
 		v = &vcpus[id];
+		v->tid = syscall(SYS_gettid);
 		stats_read(v, k0);
 		/* --migrate moved it: start each VM from CPU id again. */
 		if (first || opt.migrate)
@@ -895,6 +971,7 @@ static void watchdog(void)
 				msg("vcpu %d: no progress for %" PRIu64
 				    "s at iteration %" PRIu64 ", stopping it\n",
 				    v->id, opt.timeout_s, p);
+				thread_report(v);
 				v->kicked = 1;
 				v->run->immediate_exit = 1;
 				__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -1357,6 +1434,13 @@ int main(int argc, char **argv)
 	sa.sa_handler = sig_nop;	/* no SA_RESTART: KVM_RUN gets EINTR */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		die("sigaction: %s\n", strerror(errno));
+	sa.sa_handler = NULL;
+	sa.sa_sigaction = crash_report;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	if (sigaction(SIGSEGV, &sa, NULL) < 0 ||
+	    sigaction(SIGBUS, &sa, NULL) < 0 ||
+	    sigaction(SIGILL, &sa, NULL) < 0)
 		die("sigaction: %s\n", strerror(errno));
 	if (pthread_condattr_init(&ca) ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
