@@ -28,6 +28,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/utsname.h>
+#include <asm/virt.h>
 
 #include "vtc.h"
 #include "vtc_state.h"
@@ -259,6 +260,16 @@ static int vtc_check_kernel(void)
 		pr_err("the patched copies mirror %s of Linux %s, running %s: refusing to load\n",
 		       vtc_mirror.source, vtc_mirror.release, running);
 		return -ENOEXEC;
+	}
+	/*
+	 * Under protected KVM the hypervisor keeps the vcpus' list registers,
+	 * and the host's vgic_lr[] that the fold hook reads is not proven to
+	 * hold what the hardware held (docs/design.md), so a learnt bit could
+	 * be wrong.
+	 */
+	if (is_protected_kvm_enabled()) {
+		pr_err("protected KVM (kvm-arm.mode=protected) is not supported: refusing to load\n");
+		return -EOPNOTSUPP;
 	}
 	for (i = 0; i < ARRAY_SIZE(vtc_expect); i++) {
 		unsigned long size = vtc_sym_size(vtc_expect[i].name);

@@ -207,6 +207,12 @@ mods=(--add build/7.3/vtimer_cache.ko --add build/7.2/vtimer_cache.ko:/vtc/other
 vm 7.3-refuses-7.2 --series 7.3 --gic 3 --mode vhe tests/refuse-other-series.sh /vtc/other
 mods=(--add build/7.2/vtimer_cache.ko --add build/7.3/vtimer_cache.ko:/vtc/other/)
 vm 7.2-refuses-7.3 --series 7.2 --gic 3 --mode vhe tests/refuse-other-series.sh /vtc/other
+# Protected KVM: refused at load on both series (the host's list-register
+# copy that the fold hook reads is not trusted there).
+for s in 7.2 7.3; do
+	mods=(--add "build/$s/vtimer_cache.ko")
+	vm "$s-refuses-pkvm" --series "$s" --append kvm-arm.mode=protected tests/guest/refuse-pkvm.sh
+done
 
 # bpftrace scripts, for real, in the arm64 userland (its bpftrace 0.17).
 # DKMS on a running arm64 host: the cached arm64 bookworm userland as root
