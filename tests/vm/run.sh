@@ -168,6 +168,8 @@ else
 	initrd=$out/initramfs.cpio.gz
 fi
 
+# The monitor's socket: short path (sun_path is 108 bytes), removed at exit.
+mon=$(mktemp -u "${TMPDIR:-/tmp}/vtc-mon.XXXXXX")
 machine="virt,virtualization=on,gic-version=$gic"
 cpu=max
 # The userland's programs (gcc for DKMS) run much faster under TCG with
@@ -181,7 +183,7 @@ qemu_args=(
 	-M "$machine" -cpu "$cpu" -smp "$smp" -m "$mem"
 	-nographic -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
-	-serial "file:$out/console.log" -monitor none
+	-serial "file:$out/console.log" -monitor "unix:$mon,server=on,wait=off"
 	-device virtio-serial-device
 	-chardev "file,id=result,path=$out/result.log"
 	-device "virtserialport,chardev=result,name=vtc.result"
@@ -192,9 +194,33 @@ if [ -n "$trace" ]; then
 	qemu_args+=(-D "$out/trace.log")
 fi
 
+# watch_cpus PID: once the console shows a stall or lockup, or shortly
+# before the timeout, record where every vCPU is (a CPU spinning with
+# interrupts off answers no backtrace IPI, so the kernel cannot say).
+watch_cpus() {
+	local waited=0 sysmap
+	sysmap=$(dirname "$kernel")/../../../System.map
+	while kill -0 "$1" 2>/dev/null; do
+		sleep 5
+		waited=$((waited + 5))
+		if grep -aqE 'rcu: INFO: .*detected stalls|hard LOCKUP|still haven.t responded' "$out/console.log" 2>/dev/null ||
+			[ "$waited" -ge $((timeout_s - 20)) ]; then
+			python3 "$here/cpu-state.py" "$mon" "$sysmap" >"$out/cpu-state.txt" 2>&1
+			return
+		fi
+	done
+}
+
 start=$SECONDS
 rc=0
-timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 "${qemu_args[@]}" </dev/null >"$out/qemu.log" 2>&1 || rc=$?
+timeout --kill-after=10 "$timeout_s" qemu-system-aarch64 "${qemu_args[@]}" </dev/null >"$out/qemu.log" 2>&1 &
+qpid=$!
+watch_cpus $qpid &
+wpid=$!
+wait $qpid || rc=$?
+kill $wpid 2>/dev/null
+wait $wpid 2>/dev/null
+rm -f "$mon"
 elapsed=$((SECONDS - start))
 # The userland copy is large and the cache keeps the original.
 [ "$rootfs" = 1 ] && rm -f "$out/initrd.img"
@@ -231,6 +257,10 @@ if [ -n "$reason" ]; then
 	echo "run.sh: FAIL ($(basename "$script") gic=v$gic mode=$mode, ${elapsed}s): $reason" >&2
 	echo "run.sh: console log: $out/console.log; last lines:" >&2
 	tail -n 25 "$out/console.log" | sed 's/^/  | /' >&2 || true
+	if [ -s "$out/cpu-state.txt" ]; then
+		echo "run.sh: where the CPUs were (QEMU monitor, $out/cpu-state.txt):" >&2
+		sed 's/^/  | /' "$out/cpu-state.txt" >&2
+	fi
 	exit 1
 fi
 echo "run.sh: PASS ($(basename "$script") gic=v$gic mode=$mode, ${elapsed}s)" >&2
