@@ -106,10 +106,11 @@ cpid=$(pidof vtc-vmm.bin | tr ' ' '\n' | grep -Fx "$known" | head -n 1)
 stopped=$(vcpus | awk -v p="$cpid" '$1 == p')
 vtc_check "$V1: a VM stopped with its shadow ($stopped)" test -n "$stopped"
 
-# Two VMs run through the upgrade: idle timer and timer interrupts.
-vtc-vmm --gic "$gic" --timeout 60 --iters 5000 mmio-user >/tmp/a.out 2>/tmp/a.out.err &
+# Two VMs run through the upgrade: idle timer and timer interrupts. Long
+# enough (over 10 s each even on the fastest configuration) to outlive it.
+vtc-vmm --gic "$gic" --timeout 60 --iters 30000 mmio-user >/tmp/a.out 2>/tmp/a.out.err &
 vma=$!
-vtc-vmm --gic "$gic" --timeout 60 --iters 300 timer-mmio >/tmp/b.out 2>/tmp/b.out.err &
+vtc-vmm --gic "$gic" --timeout 60 --iters 1500 timer-mmio >/tmp/b.out 2>/tmp/b.out.err &
 vmb=$!
 sleep 2
 
@@ -127,6 +128,8 @@ hits=$(($(stock_hits) - h))
 echo "# upgrade took about $((t1 - t0)) s; dmesg:"
 dmesg | grep -E 'vtimer_cache|livepatch' | sed 's/^/#   /'
 vtc_expect "no window: the stock body never ran during the upgrade" "$hits" "==" 0
+# Otherwise the checks below would not be about VMs running through it.
+vtc_check "both VMs still running after the upgrade" kill -0 $vma $vmb
 vtc_check "$V1's patch gone from $LP" gone $V1
 vtc_check "only $V2 in $LP ($(patches))" test "$(patches)" = "$V2=1 "
 vtc_check "$V2: replace=1, transition=0" sh -c "grep -qx 1 $VTC_LP/replace && grep -qx 0 $VTC_LP/transition"
