@@ -204,8 +204,8 @@ watch_cpus() {
 		sleep 5
 		waited=$((waited + 5))
 		if grep -aqE 'rcu: INFO: .*detected stalls|hard LOCKUP|still haven.t responded' "$out/console.log" 2>/dev/null ||
-			[ "$waited" -ge $((timeout_s - 20)) ]; then
-			python3 "$here/cpu-state.py" "$mon" "$sysmap" >"$out/cpu-state.txt" 2>&1
+			{ [ "$timeout_s" -gt 30 ] && [ "$waited" -ge $((timeout_s - 20)) ]; }; then
+			python3 "$here/cpu-state.py" "$mon" "$sysmap" >"$out/cpu-state.txt" 2>&1 || true
 			return
 		fi
 	done
@@ -218,8 +218,8 @@ qpid=$!
 watch_cpus $qpid &
 wpid=$!
 wait $qpid || rc=$?
-kill $wpid 2>/dev/null
-wait $wpid 2>/dev/null
+kill $wpid 2>/dev/null || true
+wait $wpid 2>/dev/null || true
 rm -f "$mon"
 elapsed=$((SECONDS - start))
 # The userland copy is large and the cache keeps the original.
