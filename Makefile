@@ -84,9 +84,8 @@ klp-diff:
 # there, and only there, so that the delta stays what klp-diff shows.
 checkpatch:
 	@kdir=$(KDIR_CMD) && \
-	"$$kdir/scripts/checkpatch.pl" --no-tree -q -f src/*.c include/*.h && \
 	"$$kdir/scripts/checkpatch.pl" --no-tree -q -f \
-		--ignore SPACING,LINE_SPACING src/kernel-*/*.c && \
+		src/*.c src/kernel-*/*.c include/*.h && \
 	echo "checkpatch: clean"
 
 # DKMS: the version is written once, in dkms.conf. The source tree dkms

@@ -122,8 +122,8 @@ static irqreturn_t kvm_arch_timer_handler(int irq, void *dev_id)
 /* VTC-MIRROR BEGIN set_timer_irq_phys_active */
 static inline void set_timer_irq_phys_active(struct arch_timer_context *ctx, bool active)
 {
-	int r;
-	r = vtc_set_irq_phys_active(ctx, active); /* vtc: cached write */
+	int r = vtc_set_irq_phys_active(ctx, active); /* vtc: cached write */
+
 	WARN_ON(r);
 }
 /* VTC-MIRROR END */
