@@ -38,7 +38,7 @@ fi
 msg=$(dmesg | grep 'vtimer_cache' | grep -F "$built" | grep -F "$running" | head -n 1)
 echo "# message: $msg"
 vtc_check "the refusal names both releases" test -n "$msg"
-vtc_check "nothing left behind" sh -c "test ! -d $VTC_LP && test ! -d $VTC_DBG && ! grep -q '^vtimer_cache' /proc/modules"
+vtc_check "nothing left behind" vtc_gone
 
 dmesg -c >/dev/null
 vtc_check "this series' module loads" vtc_load

@@ -89,6 +89,6 @@ for v in skew missing; do
 	else
 		vtc_not_ok "refuses to load with a clear message: $v"
 	fi
-	vtc_check "nothing left behind: $v" sh -c "test ! -d $VTC_LP && test ! -d $VTC_DBG && ! grep -q '^vtimer_cache' /proc/modules"
+	vtc_check "nothing left behind: $v" vtc_gone
 done
 vtc_done

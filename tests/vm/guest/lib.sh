@@ -106,6 +106,11 @@ vtc_disable() {
 	echo 0 >$VTC_LP/enabled && vtc_wait_patch gone
 }
 
+# vtc_gone: no vtimer_cache module, livepatch or debugfs directory left.
+vtc_gone() {
+	test ! -d $VTC_LP && test ! -d $VTC_DBG && ! grep -q '^vtimer_cache' /proc/modules
+}
+
 vtc_enable() {
 	echo enable >$VTC_DBG/control && vtc_wait_patch enabled
 }
