@@ -6,7 +6,11 @@ when the console shows an RCU stall or a hard lockup, and just before its
 timeout, so that a CPU spinning with interrupts off (which answers no
 backtrace IPI) is still located.
 
-usage: cpu-state.py MONITOR_SOCKET SYSTEM_MAP
+With a third argument it also has QEMU log one second of exceptions
+(-d int: ESR, ELR and FAR of each) into that file, which tells a CPU
+looping in an exception handler from one spinning on a lock.
+
+usage: cpu-state.py MONITOR_SOCKET SYSTEM_MAP [EXCEPTION_LOG]
 """
 import bisect
 import re
@@ -31,7 +35,7 @@ def monitor(path, cmd):
         if not chunk:
             break
         out += chunk
-        if out.rstrip().endswith(b"(qemu)") and b"PC=" in out:
+        if out.rstrip().endswith(b"(qemu)") and (b"PC=" in out or not cmd.startswith("info")):
             break
     s.close()
     return out.decode(errors="replace")
@@ -78,6 +82,29 @@ def main():
             p = int(m.group(1), 16)
             print("cpu%d PSTATE=%s EL%d irqs %s" % (cpu, m.group(1), (p >> 2) & 3,
                                                    "masked" if p & 0x80 else "on"))
+    if len(sys.argv) < 4:
+        return
+    # The registers as QEMU printed them, then a second of exceptions with
+    # the addresses they name.
+    print("--- info registers -a")
+    print(out)
+    monitor(sys.argv[1], "logfile " + sys.argv[3])
+    monitor(sys.argv[1], "log int")
+    time.sleep(1)
+    monitor(sys.argv[1], "log none")
+    print("--- exceptions (QEMU -d int, 1 s): %s" % sys.argv[3])
+    seen = {}
+    try:
+        with open(sys.argv[3], errors="replace") as f:
+            for line in f:
+                for m in re.finditer(r"(ELR|FAR|PC)[ _=:]*(?:0x)?([0-9a-f]{16})", line):
+                    a = int(m.group(2), 16)
+                    key = (m.group(1), a)
+                    seen[key] = seen.get(key, 0) + 1
+    except OSError as e:
+        print("cannot read: %s" % e)
+    for (reg, a), n in sorted(seen.items(), key=lambda kv: -kv[1])[:20]:
+        print("%6d x %s=%016x %s" % (n, reg, a, name(syms, addrs, a)))
 
 
 if __name__ == "__main__":

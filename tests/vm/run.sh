@@ -31,6 +31,8 @@ usage: $0 [options] SCRIPT [ARGS...]
                      guest sees the allowance in /vtc/allow-warn. Default:
                      kvm_vcpu_load_debug (README: known issues)
   --strict           tolerate no WARN at all (panic_on_warn=1)
+  --no-hold-vm       do not hold an idle VM while the script runs (by
+                     default /init does; tests/vmm/hold-vm.c says why)
   --rootfs           boot the arm64 Debian bookworm userland (dkms, gcc 12,
                      bpftrace; tests/userland/build.sh) as the root file
                      system: its cached root.cpio followed by this boot's
@@ -47,6 +49,7 @@ USAGE
 gic=3 mode=vhe smp=2 mem='' timeout_s=300 kernel='' series=7.2 trace='' append='' out='' allow_warn=kvm_vcpu_load_debug
 adds=()
 rootfs=0
+hold_vm=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--gic) gic=$2; shift 2 ;;
@@ -63,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--allow-warn) allow_warn=$2; shift 2 ;;
 	--strict) allow_warn=''; shift ;;
 	--rootfs) rootfs=1; shift ;;
+	--no-hold-vm) hold_vm=0; shift ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -147,6 +151,14 @@ if [ -x "$top/tests/vmm/build/vtc-vmm" ]; then
 	cp "$top/tests/vmm/build/vtc-vmm" "$root/vtc/bin/vtc-vmm.bin"
 	cp "$here/vtc-vmm-wrapper" "$root/vtc/bin/vtc-vmm"
 fi
+if [ "$hold_vm" = 0 ]; then
+	touch "$root/vtc/no-hold-vm"
+elif [ -x "$top/tests/vmm/build/vtc-hold-vm" ]; then
+	cp "$top/tests/vmm/build/vtc-hold-vm" "$root/vtc/bin/vtc-hold-vm"
+else
+	echo "run.sh: no tests/vmm/build/vtc-hold-vm (make vmm), or run with --no-hold-vm" >&2
+	exit 2
+fi
 for a in "${adds[@]}"; do
 	src=${a%%:*}
 	dest=/vtc/
@@ -205,7 +217,7 @@ watch_cpus() {
 		waited=$((waited + 5))
 		if grep -aqE 'rcu: INFO: .*detected stalls|hard LOCKUP|still haven.t responded' "$out/console.log" 2>/dev/null ||
 			{ [ "$timeout_s" -gt 30 ] && [ "$waited" -ge $((timeout_s - 20)) ]; }; then
-			python3 "$here/cpu-state.py" "$mon" "$sysmap" >"$out/cpu-state.txt" 2>&1 || true
+			python3 "$here/cpu-state.py" "$mon" "$sysmap" "$out/exceptions.log" >"$out/cpu-state.txt" 2>&1 || true
 			return
 		fi
 	done
@@ -259,7 +271,9 @@ if [ -n "$reason" ]; then
 	tail -n 25 "$out/console.log" | sed 's/^/  | /' >&2 || true
 	if [ -s "$out/cpu-state.txt" ]; then
 		echo "run.sh: where the CPUs were (QEMU monitor, $out/cpu-state.txt):" >&2
-		sed 's/^/  | /' "$out/cpu-state.txt" >&2
+		# Without the raw register dump, which stays in the file.
+		sed '/^--- info registers/,/^--- exceptions/{/^--- exceptions/!d}' "$out/cpu-state.txt" |
+			sed 's/^/  | /' >&2
 	fi
 	exit 1
 fi
