@@ -25,7 +25,7 @@ while [ $i -lt "$cycles" ]; do
 	fi
 	i=$((i + 1))
 done
-echo "# $cycles VMs, $bad failed, $(wc -l </tmp/vtc-vmm-retries 2>/dev/null || echo 0) retried after the stock KVM_BUG_ON"
+echo "# $cycles VMs, $bad failed, $(cat /tmp/vtc-vmm-retries 2>/dev/null | wc -l) retried after the stock KVM_BUG_ON"
 vtc_expect "$cycles VM create/destroy cycles, all clean" "$bad" "==" 0
 vtc_expect "loads seen over the cycles" "$(vtc_stat loads)" ">=" "$((cycles * 5))"
 vtc_expect "skips over the cycles" "$(vtc_stat skipped)" ">" 0
