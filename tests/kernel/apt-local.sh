@@ -5,6 +5,8 @@
 #
 # usage: apt-local.sh update
 #        apt-local.sh download PKG...      (into the current directory)
+#        apt-local.sh source PKG=VERSION   (.dsc and tarballs into the current
+#                                           directory, not unpacked)
 #        apt-local.sh policy PKG
 set -euo pipefail
 
@@ -37,6 +39,9 @@ update)
 download)
 	apt-get "${apt_opts[@]}" -q download "$@"
 	;;
+source)
+	apt-get "${apt_opts[@]}" -q source --download-only "$@"
+	;;
 policy)
 	apt-cache "${apt_opts[@]}" policy "$@"
 	;;
@@ -44,7 +49,7 @@ show)
 	apt-cache "${apt_opts[@]}" show "$@"
 	;;
 *)
-	echo "usage: $0 update|download PKG...|policy PKG|show PKG" >&2
+	echo "usage: $0 update|download PKG...|source PKG=VERSION|policy PKG|show PKG" >&2
 	exit 2
 	;;
 esac
