@@ -92,6 +92,7 @@ static struct {
 	uint64_t cycles;		/* --cycles: 0 = one VM, old output */
 	uint32_t nr_irqs;		/* vgic interrupts, 0 = default */
 	int quiet;
+	int cost_marks;			/* marker instructions (tests/cost) */
 } opt = {
 	.gic = 3,
 	.nr_vcpus = 1,
@@ -266,6 +267,8 @@ static void usage(FILE *f)
 "  --break WHAT         deliberately broken guest: no-eoi, no-disable,\n"
 "                       no-enable (to check that errors are reported)\n"
 "  --quiet              no diagnostics on stderr\n"
+"  --cost-marks         run the cost tool's marker instructions around each\n"
+"                       vcpu's run loop (tests/cost; no-ops otherwise)\n"
 "  -h, --help           this help\n"
 "\n"
 "Output: key=value lines on stdout, one per vcpu and a total line.\n"
@@ -359,7 +362,7 @@ static void parse_args(int argc, char **argv)
 {
 	enum { O_GIC = 256, O_VCPUS, O_ITERS, O_MIGRATE, O_PERIOD, O_MPI,
 	       O_TIMEOUT, O_BREAK, O_QUIET, O_LOST, O_KICK, O_CYCLES,
-	       O_NR_IRQS };
+	       O_NR_IRQS, O_COST_MARKS };
 	static const struct option lopts[] = {
 		{ "gic", required_argument, NULL, O_GIC },
 		{ "vcpus", required_argument, NULL, O_VCPUS },
@@ -374,6 +377,7 @@ static void parse_args(int argc, char **argv)
 		{ "cycles", required_argument, NULL, O_CYCLES },
 		{ "nr-irqs", required_argument, NULL, O_NR_IRQS },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "cost-marks", no_argument, NULL, O_COST_MARKS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -445,6 +449,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case O_QUIET:
 			opt.quiet = 1;
+			break;
+		case O_COST_MARKS:
+			opt.cost_marks = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -778,6 +785,19 @@ static int handle_exit(struct vcpu *v)
 	return 1;
 }
 
+/*
+ * --cost-marks: instructions that the cost tool's QEMU plugin
+ * (tests/cost/vtc-cost.c) recognises when it translates them. Each is an
+ * "orr xN, xN, xN", which changes nothing and which no compiler emits:
+ * x9 opens a counting window on the CPU that runs it, x10 closes it, x11
+ * and x12 pause it before a --migrate move and resume it on the new CPU.
+ */
+#define COST_MARK(r)							\
+	do {								\
+		if (opt.cost_marks)					\
+			asm volatile("orr " r ", " r ", " r ::: "memory"); \
+	} while (0)
+
 /* The run loop of one vcpu, from start to DONE (or error, or a kick). */
 static void vcpu_loop(struct vcpu *v, const uint64_t *k0)
 {
@@ -788,6 +808,7 @@ static void vcpu_loop(struct vcpu *v, const uint64_t *k0)
 	v->pmu_ok = pfd >= 0 && !pmu_read(pfd, &p0);
 	t0 = now_ns();
 	c0 = cntvct();
+	COST_MARK("x9");
 	for (;;) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno != EINTR && errno != EAGAIN) {
@@ -807,9 +828,12 @@ static void vcpu_loop(struct vcpu *v, const uint64_t *k0)
 			break;
 		if (opt.migrate && ++since_migrate >= opt.migrate) {
 			since_migrate = 0;
+			COST_MARK("x11");
 			pin(v, ++slot);
+			COST_MARK("x12");
 		}
 	}
+	COST_MARK("x10");
 	v->ns = now_ns() - t0;
 	v->ticks = cntvct() - c0;
 	if (v->pmu_ok && !pmu_read(pfd, &p1))
