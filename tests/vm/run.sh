@@ -25,6 +25,11 @@ usage: $0 [options] SCRIPT [ARGS...]
   --add SRC[:DEST]   copy SRC into the initramfs at DEST (default /vtc/)
   --trace EV[,EV]    enable QEMU trace events, log to OUT/trace.log
   --append ARGS      extra kernel command line
+  --plugin SO[,ARGS] load a QEMU TCG plugin (-plugin SO,ARGS) and run TCG
+                     single-threaded (-accel tcg,thread=single), so that
+                     the plugin sees one vCPU at a time (tests/cost)
+  --icount SPEC      QEMU -icount SPEC: virtual time from the instruction
+                     count (e.g. shift=0,sleep=off), for repeatable counts
   --out DIR          keep console.log, result.log (and trace.log) here
   --allow-warn FUNC  tolerate WARNs raised in kernel function FUNC only (a
                      known stock-kernel bug): no panic_on_warn, and the
@@ -47,6 +52,7 @@ USAGE
 }
 
 gic=3 mode=vhe smp=2 mem='' timeout_s=300 kernel='' series=7.2 trace='' append='' out='' allow_warn=kvm_vcpu_load_debug
+plugin='' icount=''
 adds=()
 rootfs=0
 hold_vm=1
@@ -62,6 +68,8 @@ while [ $# -gt 0 ]; do
 	--add) adds+=("$2"); shift 2 ;;
 	--trace) trace=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--plugin) plugin=$2; shift 2 ;;
+	--icount) icount=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--allow-warn) allow_warn=$2; shift 2 ;;
 	--strict) allow_warn=''; shift ;;
@@ -200,6 +208,11 @@ qemu_args=(
 	-chardev "file,id=result,path=$out/result.log"
 	-device "virtserialport,chardev=result,name=vtc.result"
 )
+if [ -n "$plugin" ]; then
+	[ -f "${plugin%%,*}" ] || { echo "run.sh: no such plugin: ${plugin%%,*}" >&2; exit 2; }
+	qemu_args+=(-accel "tcg,thread=single" -plugin "$plugin")
+fi
+[ -n "$icount" ] && qemu_args+=(-icount "$icount")
 if [ -n "$trace" ]; then
 	IFS=, read -r -a evs <<< "$trace"
 	for ev in "${evs[@]}"; do qemu_args+=(-trace "$ev"); done
