@@ -1,0 +1,118 @@
+#!/bin/bash
+# The cost tool (make cost): host kernel instructions per guest exit, for
+# the stock kernel, the patch on and the patch off, in one boot per host
+# configuration, counted exactly by a QEMU TCG plugin (tests/cost/README.md).
+#
+#   tests/cost/run.sh [--configs v3-vhe,v3-nvhe,v2-vhe,v2-nvhe] [--out DIR]
+#       [--iters N] [--titers N] [--hiters N] [--repeats R] [--warmup N]
+#       [--workloads LIST] [--phases LIST] [--module KO] [--jobs J]
+#       [--profile] [--smoke]
+#
+# --iters/--titers/--hiters: iterations of the idle-timer, timer and
+#   in-kernel (hvc) workloads (default 2000 / 200 / 15000)
+# --repeats: measured runs per workload and phase (default 2), after
+#   --warmup unmeasured ones (default 1)
+# --workloads: names from vtc_workloads (tests/vm/guest/lib.sh), or
+#   "default" (all of them with one vcpu); --phases: stock,on,off
+# --jobs: boots at a time (default: the number of CPUs; each QEMU runs
+#   single-threaded)
+# --profile: also a per-symbol profile of every window (CFG/profile.txt,
+#   tests/cost/profile.py)
+# --smoke: make check's short run: GICv3 VHE, mmio-user and hvc, few
+#   iterations, stock and on; then report.py --check
+#
+# Writes DIR/cost.md, DIR/cost.csv (per configuration, workload, phase),
+# DIR/cost-runs.csv (per run) and per configuration DIR/CFG.guest (the
+# guest's output), DIR/CFG/windows.txt (the plugin's), DIR/CFG.err.
+# Exit status: 0, or 1 if a boot failed or the windows did not match.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+configs=v3-vhe,v3-nvhe,v2-vhe,v2-nvhe
+out=$top/build/cost/results
+iters=2000 titers=200 hiters=15000 repeats=2 warmup=1
+workloads=default phases=stock,on,off
+module='' jobs=$(nproc) profile=0 smoke=0 check=''
+usage() {
+	sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--configs) configs=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--iters) iters=$2; shift 2 ;;
+	--titers) titers=$2; shift 2 ;;
+	--hiters) hiters=$2; shift 2 ;;
+	--repeats) repeats=$2; shift 2 ;;
+	--warmup) warmup=$2; shift 2 ;;
+	--workloads) workloads=$2; shift 2 ;;
+	--phases) phases=$2; shift 2 ;;
+	--module) module=$(realpath "$2"); shift 2 ;;
+	--jobs) jobs=$2; shift 2 ;;
+	--profile) profile=1; shift ;;
+	--smoke)
+		smoke=1 check=--check configs=v3-vhe workloads=mmio-user,hvc phases=stock,on
+		iters=300 hiters=2000 repeats=2 warmup=1
+		shift ;;
+	*) usage ;;
+	esac
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+case "$out" in *,*) echo "cost: the output directory must not contain a comma (QEMU plugin arguments): $out" >&2; exit 2 ;; esac
+
+so=$(tests/cost/build.sh)
+kentry=$(tests/kernel/build.sh 7.2)
+sysmap=$kentry/linux/System.map
+if [ -z "$module" ]; then
+	make -s module KDIR="$kentry/linux" >&2
+	module=$top/vtimer_cache.ko
+fi
+[ "$module" -ef "$out/vtimer_cache.ko" ] || cp "$module" "$out/vtimer_cache.ko"
+make -s -C tests/vmm >&2
+python3 tests/cost/addrmap.py "$sysmap" >"$out/addr.map"
+
+# boot CFG: one configuration, guest output in CFG.guest
+boot() {
+	local cfg=$1 gic=${1%%-*} mode=${1#*-} d=$out/$1 args
+	args=$so,map=$out/addr.map,out=$d/windows.txt
+	[ $profile = 1 ] && args=$args,profile=$d/profile.txt
+	mkdir -p "$d"
+	rm -f "$d/windows.txt" "$d/profile.txt"
+	local t0=$SECONDS
+	if tests/vm/run.sh --gic "${gic#v}" --mode "$mode" --timeout 3600 --out "$d" \
+		--plugin "$args" --icount shift=0,sleep=off --add "$out/vtimer_cache.ko" \
+		tests/cost/guest.sh --warmup "$warmup" "$gic" "$iters" "$titers" "$hiters" "$repeats" \
+		"$workloads" "$phases" >"$out/$cfg.guest" 2>"$out/$cfg.err"; then
+		echo "cost: $cfg: $((SECONDS - t0)) s" >&2
+	else
+		echo "cost: $cfg failed after $((SECONDS - t0)) s:" >&2
+		tail -n 20 "$out/$cfg.err" >&2
+		return 1
+	fi
+}
+
+IFS=, read -r -a cfgs <<<"$configs"
+rc=0
+pids=()
+for cfg in "${cfgs[@]}"; do
+	case $cfg in v[23]-vhe|v[23]-nvhe) ;; *) echo "cost: unknown configuration $cfg" >&2; exit 2 ;; esac
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
+	echo "cost: $cfg (icount shift=0, single-threaded TCG, plugin vtc-cost)" >&2
+	boot "$cfg" &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+
+inputs=()
+for cfg in "${cfgs[@]}"; do inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt"); done
+kver=$(sed -n 's/^cost-info .*kernel=\([^ ]*\).*/\1/p' "$out/${cfgs[0]}.guest" 2>/dev/null | head -n 1)
+note="test kernel ${kver:-7.2} (debug config: lockdep, irqflags tracing), QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG -icount shift=0; iterations $iters / $titers / hvc $hiters, $repeats repeats after $warmup warm-up"
+# shellcheck disable=SC2086 # check is empty or one flag
+python3 tests/cost/report.py $check --md "$out/cost.md" --csv "$out/cost.csv" \
+	--runs-csv "$out/cost-runs.csv" --note "$note" "${inputs[@]}" || rc=1
+[ $smoke = 1 ] && [ $rc = 0 ] && echo "cost: smoke passed" >&2
+echo "cost: $out/cost.md, $out/cost.csv, $out/cost-runs.csv" >&2
+exit $rc
