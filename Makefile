@@ -7,7 +7,9 @@
 #   make klp-diff   the delta of the mirrored functions against the kernel
 #   make unit       the userspace model test only
 #   make baseline   stock writes per load and GIC MMIO writes per exit
-#   make bench      stock against cached per workload: CSV, markdown, PNG
+#   make bench      stock against cached per workload: CSV, markdown, PNG,
+#                   and the cost tool's table
+#   make cost       host kernel instructions per guest exit (tests/cost)
 #   make deps       install the Debian packages the rig needs (root)
 #   make dkms-install  on an arm64 host: copy the tree to /usr/src, dkms
 #                   add/build/install for KVER (default: running kernel)
@@ -26,6 +28,7 @@ KDIR_CMD = $(KDIR)
 endif
 
 .PHONY: all module fault-modules baseline clean demo check check-slow unit klp-diff deps vmm bench bench-host checkpatch
+.PHONY: cost
 .PHONY: dkms-install dkms-remove deb
 
 all: module
@@ -72,6 +75,9 @@ bench-host:
 
 bench:
 	@tests/bench.sh
+
+cost:
+	@tests/cost/run.sh
 
 baseline:
 	@tests/baseline.sh --md build/baseline.md --csv build/baseline.csv

@@ -9,6 +9,7 @@
 #   --module KO            use this vtimer_cache.ko instead of building one
 #   --report CSV           run nothing: the markdown and the chart from CSV
 #                          (rows of several runs joined), into --out
+#   --no-cost              rig mode: leave out the cost tool's table
 #
 # Rig mode (default): boots the emulated arm64 KVM host (tests/vm/run.sh)
 # once per configuration under QEMU's GIC write trace and runs
@@ -20,7 +21,11 @@
 # PMU cycles when the host has a PMU driver).
 #
 # Writes DIR/bench.csv, DIR/bench.md and DIR/bench.png (gnuplot), and the
-# per-configuration logs. Per workload and mode:
+# per-configuration logs. In rig mode it then runs the cost tool
+# (tests/cost/run.sh, make cost) on the same configurations and module:
+# host kernel instructions per guest exit, stock / patch on / patch off,
+# exact counts from a QEMU TCG plugin, into DIR/cost/ (cost.md, cost.csv),
+# and prints its table last. Per workload and mode:
 #   writes/load   active-state writes to the timer PPIs per vcpu load (fprobe)
 #   writes/exit   the same per VMM exit
 #   skip ratio    skipped / (skipped + issued) of the cached path
@@ -35,11 +40,11 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-quick=0 host=0 kdir='' module='' iters='' titers='' report=''
+quick=0 host=0 kdir='' module='' iters='' titers='' report='' cost=1
 configs=v3-vhe,v3-nvhe,v2-vhe,v2-nvhe
 out=$top/build/bench
 usage() {
-	echo "usage: $0 [--quick] [--iters N --titers N] [--module KO] [--configs LIST] [--out DIR]" >&2
+	echo "usage: $0 [--quick] [--iters N --titers N] [--module KO] [--configs LIST] [--out DIR] [--no-cost]" >&2
 	echo "       $0 --host [--quick] [--iters N --titers N] [--module KO] [--kdir DIR] [--out DIR]" >&2
 	exit 2
 }
@@ -54,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--report) report=$(realpath "$2"); shift 2 ;;
 	--configs) configs=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--no-cost) cost=0; shift ;;
 	*) usage ;;
 	esac
 done
@@ -251,4 +257,20 @@ if command -v gnuplot >/dev/null; then
 	echo "bench: chart $out/bench.png" >&2
 fi
 echo "bench: $csv, $md" >&2
+
+# The cost tool: host kernel instructions per guest exit, stock / patch on
+# / patch off, on the same configurations and module (tests/cost/run.sh).
+if [ $host = 0 ] && [ -z "$report" ] && [ $cost = 1 ]; then
+	echo "bench: cost tool (host instructions per guest exit): $configs" >&2
+	cost_args=(--configs "$configs" --module "$module" --out "$out/cost")
+	[ $quick = 1 ] && cost_args+=(--iters 1000 --titers 100 --hiters 8000)
+	if tests/cost/run.sh "${cost_args[@]}" >"$out/cost.log" 2>"$out/cost.err"; then
+		echo
+		cat "$out/cost/cost.md"
+	else
+		echo "bench: the cost tool failed:" >&2
+		tail -n 20 "$out/cost.err" >&2
+		rc=1
+	fi
+fi
 exit $rc
