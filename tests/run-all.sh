@@ -142,10 +142,11 @@ if ! command -v shellcheck >/dev/null; then
 	record fail "shellcheck installed (scripts/deps.sh)"
 elif shellcheck -S warning -x tests/vm/run.sh tests/kernel/*.sh tests/*.sh \
 		tests/userland/*.sh scripts/*.sh .ci/run tests/vmm/selftest.sh \
+		tests/cost/run.sh tests/cost/build.sh \
 		>"$out/shellcheck.log" 2>&1 &&
 	shellcheck -S warning -s bash dkms.conf >>"$out/shellcheck.log" 2>&1 &&
 	shellcheck -S warning -s sh tests/guest/*.sh tests/vm/init tests/rig/*.sh \
-		tests/vm/guest/*.sh scripts/vtimer-cache >>"$out/shellcheck.log" 2>&1; then
+		tests/vm/guest/*.sh scripts/vtimer-cache tests/cost/guest.sh >>"$out/shellcheck.log" 2>&1; then
 	record ok "shellcheck (warnings and errors) clean"
 else
 	cat "$out/shellcheck.log"
@@ -173,6 +174,21 @@ vm vmm-v3-vhe --gic 3 --mode vhe tests/vmm/selftest.sh 200
 vm vmm-v3-nvhe --gic 3 --mode nvhe tests/vmm/selftest.sh 100
 vm vmm-v2-vhe --gic 2 --mode vhe tests/vmm/selftest.sh 100
 vm vmm-v2-nvhe --gic 2 --mode nvhe tests/vmm/selftest.sh 100
+
+# The cost tool (tests/cost): one short boot under its QEMU plugin, GICv3
+# VHE, mmio-user and hvc, stock and patch on, two repeats each: every
+# window found and matched to its label, counts > 0, repeats within 1%,
+# the plugin's kvm_timer_vcpu_load entries = KVM_RUN calls + sched-ins, and
+# = the module's own count.
+say "cost tool smoke (make cost)"
+t1=$SECONDS
+if tests/cost/run.sh --smoke --module vtimer_cache.ko --out "$out/cost-smoke" \
+	>"$out/cost-smoke.log" 2>&1; then
+	record ok "cost tool smoke: per-exit instruction counts, windows matched, repeats within 1% ($((SECONDS - t1)) s)"
+else
+	tail -n 40 "$out/cost-smoke.log"
+	record fail "cost tool smoke (log: $out/cost-smoke.log)"
+fi
 
 mods=(--add vtimer_cache.ko --add build/vtimer_cache-skew.ko --add build/vtimer_cache-missing.ko)
 vm module-basic --gic 3 --mode vhe tests/guest/module-basic.sh
