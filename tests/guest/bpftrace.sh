@@ -27,6 +27,11 @@ if ! command -v bpftrace >/dev/null; then
 fi
 echo "# $(bpftrace --version)"
 
+# reports_from N: the bpftrace output has N or more per-second reports.
+reports_from() {
+	[ "$(grep -c 'per second:' $BT_OUT)" -ge "$1" ]
+}
+
 # bt_start SCRIPT ARGS...: bpftrace in the background, wait until attached
 # (the scripts print "Tracing" from their first one-second tick, their last
 # probe; no BEGIN: the test kernel has no uprobes).
@@ -94,7 +99,9 @@ for mode in stock cached; do
 	bt_start /vtc/vtc-writes.bt "$VIRQ" "$PIRQ" || vtc_not_ok "vtc-writes.bt attached ($mode)"
 	echo reset >$VTC_DBG/stats
 	vmm --iters "$ITERS" mmio-user
-	sleep 2.2	# at least one per-second report
+	# Two more per-second reports: the last covers all of the VM's writes.
+	n=$(grep -c 'per second:' $BT_OUT)
+	vtc_until 30 reports_from $((n + 2))
 	bt_stop
 	for t in vtimer ptimer; do
 		for v in inactive active; do

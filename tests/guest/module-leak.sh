@@ -33,19 +33,21 @@ vtc_expect "no shadow state left after the VMs are gone" "$(vtc_stat shadow.vcpu
 vtc_expect "no shadow allocation failed" "$(vtc_stat shadow.alloc_failed)" "==" 0
 
 # A VM that is still running when the patch is removed.
-vtc-vmm --gic "$gic" --iters 100000 --vcpus 2 mmio-user >/dev/null 2>&1 &
+vtc-vmm --gic "$gic" --until-signal --vcpus 2 mmio-user >/dev/null 2>&1 &
 vm=$!
-sleep 3
+shadows() { [ "$(vtc_stat shadow.vcpus)" = "$1" ]; }
+vtc_until 60 shadows 2
 n=$(vtc_stat shadow.vcpus)
 vtc_expect "a running VM's vcpus have shadow state" "$n" "==" 2
 cat $VTC_DBG/vcpus | sed 's/^/# /'
 vtc_check "disable with the VM running" vtc_disable
 vtc_expect "shadow state freed at patch removal" "$(vtc_stat shadow.vcpus)" "==" 0
 vtc_check "re-enable with the VM running" vtc_enable
-sleep 1
+vtc_until 30 shadows 2
 vtc_expect "shadow state comes back for the running VM" "$(vtc_stat shadow.vcpus)" "==" 2
+vtc_check "the VM was still running" kill -0 $vm
 kill -TERM $vm
-wait $vm 2>/dev/null
+vtc_check "the VM ends cleanly when told to" wait $vm
 vtc_expect "and goes with the VM" "$(vtc_stat shadow.vcpus)" "==" 0
 vtc_check "disable" vtc_disable
 vtc_check "rmmod" rmmod vtimer_cache

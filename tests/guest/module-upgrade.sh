@@ -65,12 +65,18 @@ patches() {
 
 # Wait until klp has removed a replaced or disabled patch's directory.
 gone() {
-	i=0
-	while [ -d "$LP/$1" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
+	vtc_until 10 test ! -d "$LP/$1"
+}
+
+# listed N: at least N running VMMs (vtc-vmm.bin) have vcpus in the
+# module's vcpus file, i.e. they are running and have loaded a vcpu.
+listed() {
+	_ls_n=0
+	for _ls_p in $(pidof vtc-vmm.bin); do
+		vcpus | awk -v p="$_ls_p" '$1 == p { f = 1 } END { exit !f }' &&
+			_ls_n=$((_ls_n + 1))
 	done
-	[ ! -d "$LP/$1" ]
+	[ $_ls_n -ge "$1" ]
 }
 
 vm_ok() { # vm_ok NAME PID OUT
@@ -96,23 +102,24 @@ vtc_expect "$V1: skips" "$(vtc_stat skipped)" ">" 0
 
 # A VM that is stopped across the upgrade keeps its shadow untouched: its
 # vcpus line must come out identical. Idle timer, so the stop loses no
-# interrupt.
-vtc-vmm --gic "$gic" --timeout 120 --iters 3000 mmio-user >/tmp/c.out 2>/tmp/c.out.err &
+# interrupt. It runs until told to stop (SIGTERM), and is stopped once the
+# module lists it.
+vtc-vmm --gic "$gic" --timeout 120 --until-signal mmio-user >/tmp/c.out 2>/tmp/c.out.err &
 vmc=$!
-sleep 1
-known=$(vcpus | awk '{ print $1 }' | sort -u)
-cpid=$(pidof vtc-vmm.bin | tr ' ' '\n' | grep -Fx "$known" | head -n 1)
+vtc_check "$V1: a VM running, its vcpu listed" vtc_until 60 listed 1
+cpid=$(pidof vtc-vmm.bin | head -n 1)
 [ -n "$cpid" ] && kill -STOP "$cpid"
 stopped=$(vcpus | awk -v p="$cpid" '$1 == p')
 vtc_check "$V1: a VM stopped with its shadow ($stopped)" test -n "$stopped"
 
-# Two VMs run through the upgrade: idle timer and timer interrupts. Long
-# enough (over 10 s each even on the fastest configuration) to outlive it.
-vtc-vmm --gic "$gic" --timeout 60 --iters 30000 mmio-user >/tmp/a.out 2>/tmp/a.out.err &
+# Two VMs run through the upgrade: idle timer and timer interrupts. They
+# run until told to stop, after the upgrade; the upgrade starts once both
+# have loaded a vcpu under $V1.
+vtc-vmm --gic "$gic" --timeout 60 --until-signal mmio-user >/tmp/a.out 2>/tmp/a.out.err &
 vma=$!
-vtc-vmm --gic "$gic" --timeout 60 --iters 1500 timer-mmio >/tmp/b.out 2>/tmp/b.out.err &
+vtc-vmm --gic "$gic" --timeout 60 --until-signal timer-mmio >/tmp/b.out 2>/tmp/b.out.err &
 vmb=$!
-sleep 2
+vtc_check "$V1: two more VMs running, their vcpus listed" vtc_until 60 listed 3
 
 # --- upgrade -------------------------------------------------------------
 loads0=$(vtc_stat loads)
@@ -154,13 +161,10 @@ s=$(vtc_stat skipped)
 vtc_check "$V2: mmio-user VM" vtc_vmm --gic "$gic" --iters 300 mmio-user
 vtc_expect "$V2: skips right after the upgrade" "$(($(vtc_stat skipped) - s))" ">" 0
 
-# rmmod of the old module: it must free nothing the new one uses.
+# rmmod of the old module: it must free nothing the new one uses. klp
+# drops the replaced patch's module reference from a work item.
 n=$(vtc_stat shadow.vcpus)
-i=0
-until rmmod $V1 2>/dev/null || [ $i -ge 50 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
+vtc_until 10 rmmod $V1 2>/dev/null
 vtc_check "rmmod $V1" sh -c "! grep -q '^$V1 ' /proc/modules"
 vtc_check "$V1's debugfs gone" test ! -d /sys/kernel/debug/$V1
 vtc_check "$V2 still enabled" test "$(vtc_stat patch)" = enabled
@@ -173,9 +177,11 @@ vtc_check "$V2 after rmmod $V1: timer-mmio VM" vtc_vmm --gic "$gic" --iters 100 
 vtc_check "$V2 after rmmod $V1: mmio-user VM" vtc_vmm --gic "$gic" --iters 300 mmio-user
 vtc_expect "$V2: skips after rmmod $V1" "$(($(vtc_stat skipped) - s))" ">" 0
 
+kill -TERM $vma $vmb
 vm_ok "through the upgrade: mmio-user" $vma /tmp/a.out
 vm_ok "through the upgrade: timer-mmio" $vmb /tmp/b.out
 [ -n "$cpid" ] && kill -CONT "$cpid"
+kill -TERM $vmc
 vm_ok "stopped across the upgrade: mmio-user" $vmc /tmp/c.out
 resumed=$(vcpus | awk -v p="$cpid" '$1 == p')
 echo "# stopped VM: $stopped -> $resumed (gone once the VM exits)"

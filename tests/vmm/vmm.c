@@ -93,6 +93,8 @@ static struct {
 	uint32_t nr_irqs;		/* vgic interrupts, 0 = default */
 	int quiet;
 	int cost_marks;			/* marker instructions (tests/cost) */
+	int until_signal;		/* run until SIGTERM/SIGINT */
+	int iters_given;
 } opt = {
 	.gic = 3,
 	.nr_vcpus = 1,
@@ -126,6 +128,9 @@ static int mmap_size;
 static int stats_layout_done;
 static uint64_t cur_cycle;		/* --cycles: 1-based, 0 otherwise */
 static uint64_t wall_ticks;		/* CNTVCT ticks of the vm_run()s */
+/* --until-signal: set by SIGTERM/SIGINT, then every guest is told to stop */
+static volatile sig_atomic_t stop_requested;
+static int stopped;			/* the guests were told to stop */
 
 /* vcpu threads signal the watchdog when they leave their run loop. */
 static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -266,6 +271,9 @@ static void usage(FILE *f)
 "                       with --cycles)\n"
 "  --break WHAT         deliberately broken guest: no-eoi, no-disable,\n"
 "                       no-enable (to check that errors are reported)\n"
+"  --until-signal       run until SIGTERM or SIGINT (--iters, default 10M,\n"
+"                       is then only a cap); the guests end their current\n"
+"                       iteration and the results are checked as usual\n"
 "  --quiet              no diagnostics on stderr\n"
 "  --cost-marks         run the cost tool's marker instructions around each\n"
 "                       vcpu's run loop (tests/cost; no-ops otherwise)\n"
@@ -362,7 +370,7 @@ static void parse_args(int argc, char **argv)
 {
 	enum { O_GIC = 256, O_VCPUS, O_ITERS, O_MIGRATE, O_PERIOD, O_MPI,
 	       O_TIMEOUT, O_BREAK, O_QUIET, O_LOST, O_KICK, O_CYCLES,
-	       O_NR_IRQS, O_COST_MARKS };
+	       O_NR_IRQS, O_UNTIL_SIGNAL, O_COST_MARKS };
 	static const struct option lopts[] = {
 		{ "gic", required_argument, NULL, O_GIC },
 		{ "vcpus", required_argument, NULL, O_VCPUS },
@@ -378,6 +386,7 @@ static void parse_args(int argc, char **argv)
 		{ "nr-irqs", required_argument, NULL, O_NR_IRQS },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "cost-marks", no_argument, NULL, O_COST_MARKS },
+		{ "until-signal", no_argument, NULL, O_UNTIL_SIGNAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -401,6 +410,7 @@ static void parse_args(int argc, char **argv)
 			break;
 		case O_ITERS:
 			opt.iters = parse_u64("--iters", optarg, 1, MAX_ITERS);
+			opt.iters_given = 1;
 			break;
 		case O_MIGRATE:
 			opt.migrate = parse_u64("--migrate", optarg, 1,
@@ -453,6 +463,9 @@ static void parse_args(int argc, char **argv)
 		case O_COST_MARKS:
 			opt.cost_marks = 1;
 			break;
+		case O_UNTIL_SIGNAL:
+			opt.until_signal = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -477,6 +490,24 @@ static void parse_args(int argc, char **argv)
 		opt.migrate = 50;
 	if (opt.gic == 2 && opt.nr_vcpus > MAX_VCPUS_V2)
 		bad_usage("--gic v2 supports at most %d vcpus", MAX_VCPUS_V2);
+	if (opt.until_signal && opt.cycles)
+		bad_usage("--until-signal and --cycles cannot be combined");
+	if (opt.until_signal && !opt.iters_given)
+		opt.iters = MAX_ITERS;
+}
+
+/*
+ * Latencies kept per vcpu: one per iteration, but a run that lasts until
+ * it is signalled keeps only the first UNTIL_LAT_CAP (its --iters is a cap,
+ * 10M by default, and would cost 40M of guest RAM per vcpu).
+ */
+#define UNTIL_LAT_CAP	100000ULL
+
+static uint64_t lat_cap(void)
+{
+	if (opt.until_signal && opt.iters > UNTIL_LAT_CAP)
+		return UNTIL_LAT_CAP;
+	return opt.iters;
 }
 
 static int is_timer_wl(void)
@@ -510,7 +541,7 @@ static void dev_attr(int fd, uint32_t group, uint64_t attr, void *addr,
 
 static void setup_memory(void)
 {
-	uint64_t lat_bytes = ALIGN_UP(opt.iters * sizeof(uint32_t), 0x1000);
+	uint64_t lat_bytes = ALIGN_UP(lat_cap() * sizeof(uint32_t), 0x1000);
 	uint64_t code = guest_bin_end - guest_bin;
 	uint64_t *pt;
 	struct kvm_userspace_memory_region mr;
@@ -687,7 +718,7 @@ static void setup_blocks(void)
 		b->gicc = VTC_GICC_BASE;
 		b->ttbr = VTC_RAM_BASE + VTC_PT_OFF;
 		b->lat_addr = gpa_of(v->lat);
-		b->lat_cap = opt.iters;
+		b->lat_cap = lat_cap();
 
 		set_reg(v->fd, CORE_REG(regs.pc), VTC_RAM_BASE);
 		set_reg(v->fd, CORE_REG(regs.regs[0]), gpa_of(b));
@@ -926,6 +957,28 @@ static void sig_nop(int sig)
 	(void)sig;
 }
 
+static void sig_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/*
+ * --until-signal: tell every guest to end after its current iteration. It
+ * reads its iteration count at the top of each iteration.
+ */
+static void stop_guests(void)
+{
+	int i;
+
+	if (stopped || !stop_requested)
+		return;
+	stopped = 1;
+	msg("signal: stopping the guests\n");
+	for (i = 0; i < opt.nr_vcpus; i++)
+		__atomic_store_n(&vcpus[i].blk->iters, 0, __ATOMIC_RELEASE);
+}
+
 static int all_finished(void)
 {
 	int i;
@@ -970,6 +1023,7 @@ static void watchdog(void)
 		vcpus[i].last_change_ns = now_ns();
 	do {
 		watchdog_nap(nap);
+		stop_guests();
 		if (next_kick && now_ns() >= next_kick) {
 			/* Like a livepatch transition's fake signal. */
 			for (i = 0; i < opt.nr_vcpus; i++)
@@ -1084,7 +1138,7 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 			       size_t len)
 {
 	struct vtc_block *b = v->blk;
-	uint64_t st = b->status;
+	uint64_t st = b->status, expected;
 
 	memset(s, 0, sizeof(*s));
 	s->exits = v->exits;
@@ -1096,7 +1150,9 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 	s->pmu_cycles = v->pmu_cycles;
 	s->pmu_vcpus = v->pmu_ok;
 	s->vcpus = 1;
-	s->irqs_expected = is_timer_wl() ? opt.iters : 0;
+	/* Stopped by a signal: every iteration it completed counts. */
+	expected = stopped ? b->progress : opt.iters;
+	s->irqs_expected = is_timer_wl() ? expected : 0;
 	s->irqs = b->irqs;
 	s->lost = b->lost;
 	s->dup = b->dup;
@@ -1107,7 +1163,7 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 	s->hvc_bad = b->hvc_bad;
 	memcpy(s->kstat, v->kstat, sizeof(s->kstat));
 	s->lat = v->lat;
-	s->nlat = b->irqs < opt.iters ? b->irqs : opt.iters;
+	s->nlat = b->irqs < lat_cap() ? b->irqs : lat_cap();
 	qsort(s->lat, s->nlat, sizeof(*s->lat), cmp_u32);
 
 	if (v->kicked) {
@@ -1145,7 +1201,7 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 	}
 	if (s->irqs != s->irqs_expected)
 		return "irq-count";
-	if (s->progress != opt.iters)
+	if (s->progress != expected)
 		return "iter-count";
 	return NULL;
 }
@@ -1218,7 +1274,7 @@ static int report(uint64_t wall_ns)
 	int i, bad = 0;
 
 	memset(&t, 0, sizeof(t));
-	t.lat = calloc(opt.nr_vcpus * opt.iters, sizeof(*t.lat));
+	t.lat = calloc(opt.nr_vcpus * lat_cap(), sizeof(*t.lat));
 	if (!t.lat)
 		die("out of memory\n");
 	for (i = 0; i < opt.nr_vcpus; i++) {
@@ -1232,7 +1288,8 @@ static int report(uint64_t wall_ns)
 	qsort(t.lat, t.nlat, sizeof(*t.lat), cmp_u32);
 	t.ns = wall_ns;
 	t.ticks = wall_ticks;
-	print_total(&t, NULL, bad ? reasons : NULL);
+	print_total(&t, stopped ? " stopped=signal" : NULL,
+		    bad ? reasons : NULL);
 	free(t.lat);
 	return bad ? 1 : 0;
 }
@@ -1458,6 +1515,11 @@ int main(int argc, char **argv)
 	sa.sa_handler = sig_nop;	/* no SA_RESTART: KVM_RUN gets EINTR */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		die("sigaction: %s\n", strerror(errno));
+	sa.sa_handler = sig_stop;
+	if (opt.until_signal &&
+	    (sigaction(SIGTERM, &sa, NULL) < 0 ||
+	     sigaction(SIGINT, &sa, NULL) < 0))
 		die("sigaction: %s\n", strerror(errno));
 	sa.sa_handler = NULL;
 	sa.sa_sigaction = crash_report;

@@ -1,5 +1,7 @@
 #!/bin/sh
-# Helpers for guest test scripts (sourced from /vtc/test.sh).
+# Helpers for guest test scripts (sourced from /vtc/test.sh). POSIX sh has
+# no local variables: a helper's own are prefixed with its name, so that it
+# never changes a caller's (a loop counter i, say).
 # Checks print TAP-style "ok N - name" / "not ok N - name" lines that the
 # host counts; vtc_done exits non-zero if any check failed.
 
@@ -20,24 +22,42 @@ vtc_not_ok() {
 
 # vtc_check NAME CMD...: run CMD, ok if it exits 0.
 vtc_check() {
-	name=$1
+	_check_name=$1
 	shift
-	if "$@"; then vtc_ok "$name"; else vtc_not_ok "$name"; fi
+	if "$@"; then vtc_ok "$_check_name"; else vtc_not_ok "$_check_name"; fi
 }
 
 # vtc_expect NAME VALUE OP BOUND: numeric comparison with awk (floats).
 vtc_expect() {
-	name=$1 val=$2 op=$3 bound=$4
-	if awk -v v="$val" -v b="$bound" "BEGIN { exit !(v $op b) }"; then
-		vtc_ok "$name ($val $op $bound)"
+	_expect_name=$1 _expect_val=$2 _expect_op=$3 _expect_bound=$4
+	if awk -v v="$_expect_val" -v b="$_expect_bound" "BEGIN { exit !(v $_expect_op b) }"; then
+		vtc_ok "$_expect_name ($_expect_val $_expect_op $_expect_bound)"
 	else
-		vtc_not_ok "$name ($val $op $bound is false)"
+		vtc_not_ok "$_expect_name ($_expect_val $_expect_op $_expect_bound is false)"
 	fi
 }
 
 vtc_done() {
 	echo "# $VTC_N checks, $VTC_FAILED failed"
 	[ "$VTC_FAILED" = 0 ]
+}
+
+# vtc_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds; fail
+# (and say what was awaited) if it has not after SECONDS. Tests wait for
+# the condition they need with this, never for a fixed time.
+# (POSIX sh has no locals: its variables are prefixed.)
+vtc_until() {
+	_vu_limit=$(($1 * 10))
+	shift
+	_vu_n=0
+	until "$@"; do
+		_vu_n=$((_vu_n + 1))
+		if [ $_vu_n -ge $_vu_limit ]; then
+			echo "# vtc_until: '$*' not true after $((_vu_limit / 10)) s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
 }
 
 # Mark a measurement window in QEMU's pl011_write trace: the host-side
@@ -80,8 +100,8 @@ vtc_stat() {
 
 # Wait until the klp transition is over; $1: "enabled" or "gone".
 vtc_wait_patch() {
-	i=0
-	while [ $i -lt 600 ]; do
+	_wait_patch_i=0
+	while [ $_wait_patch_i -lt 600 ]; do
 		case "$1" in
 		enabled)
 			[ "$(cat $VTC_LP/transition 2>/dev/null)" = 0 ] &&
@@ -92,7 +112,7 @@ vtc_wait_patch() {
 			;;
 		esac
 		sleep 0.1
-		i=$((i + 1))
+		_wait_patch_i=$((_wait_patch_i + 1))
 	done
 	echo "# patch did not reach '$1' in 60 s" >&2
 	return 1
@@ -123,10 +143,10 @@ vtc_field() {
 # vtc_vmm ARGS...: run vtc-vmm, keep its total line in $VTC_TOTAL.
 vtc_vmm() {
 	VTC_OUT=$(vtc-vmm "$@")
-	rc=$?
+	_vmm_rc=$?
 	VTC_TOTAL=$(echo "$VTC_OUT" | grep '^vtc-vmm total')
 	echo "$VTC_TOTAL"
-	return $rc
+	return $_vmm_rc
 }
 
 # Scan for leaks (the debug kernel has DEBUG_KMEMLEAK) and check there are
@@ -139,9 +159,9 @@ vtc_kmemleak_check() {
 	echo scan >/sys/kernel/debug/kmemleak
 	sleep 1
 	echo scan >/sys/kernel/debug/kmemleak
-	leaks=$(grep -c unreferenced /sys/kernel/debug/kmemleak)
-	[ "$leaks" = 0 ] || head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# /'
-	vtc_expect "kmemleak: no leaks" "$leaks" "==" 0
+	_kmemleak_check_leaks=$(grep -c unreferenced /sys/kernel/debug/kmemleak)
+	[ "$_kmemleak_check_leaks" = 0 ] || head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# /'
+	vtc_expect "kmemleak: no leaks" "$_kmemleak_check_leaks" "==" 0
 }
 
 # vtc_workloads ITERS TITERS: the measured workloads, one "name|vtc-vmm
@@ -163,12 +183,12 @@ vtc_workloads() {
 # vtc_must NAME CMD...: as vtc_check, but returns CMD's failure, so that a
 # script can stop at a failed step ("vtc_must ... || return").
 vtc_must() {
-	name=$1
+	_must_name=$1
 	shift
 	if "$@"; then
-		vtc_ok "$name"
+		vtc_ok "$_must_name"
 	else
-		vtc_not_ok "$name"
+		vtc_not_ok "$_must_name"
 		return 1
 	fi
 }
@@ -176,29 +196,29 @@ vtc_must() {
 # vtc_timed LOG CMD...: run CMD with its output in LOG, print how long it
 # took ("# CMD: N s"), and show LOG's tail if it failed.
 vtc_timed() {
-	log=$1
+	_timed_log=$1
 	shift
-	t0=$(date +%s)
-	"$@" >"$log" 2>&1
-	rc=$?
-	echo "# $*: $(($(date +%s) - t0)) s, exit $rc"
-	[ $rc = 0 ] || tail -n 25 "$log" | sed 's/^/#   /'
-	return $rc
+	_timed_t0=$(date +%s)
+	"$@" >"$_timed_log" 2>&1
+	_timed_rc=$?
+	echo "# $*: $(($(date +%s) - _timed_t0)) s, exit $_timed_rc"
+	[ $_timed_rc = 0 ] || tail -n 25 "$_timed_log" | sed 's/^/#   /'
+	return $_timed_rc
 }
 
 # vtc_kernel_debs: dpkg -i the running kernel's linux-image and
 # linux-headers packages from /vtc/debs (tests/kernel/debs.sh).
 vtc_kernel_debs() {
-	kver=$(uname -r)
-	set -- /vtc/debs/linux-image-"$kver"_*.deb /vtc/debs/linux-headers-"$kver"_*.deb
+	_kernel_debs_kver=$(uname -r)
+	set -- /vtc/debs/linux-image-"$_kernel_debs_kver"_*.deb /vtc/debs/linux-headers-"$_kernel_debs_kver"_*.deb
 	if [ ! -f "$1" ] || [ ! -f "$2" ]; then
-		vtc_not_ok "linux-image and linux-headers packages of $kver in /vtc/debs"
+		vtc_not_ok "linux-image and linux-headers packages of $_kernel_debs_kver in /vtc/debs"
 		return 1
 	fi
-	vtc_must "dpkg -i linux-image-$kver linux-headers-$kver" \
+	vtc_must "dpkg -i linux-image-$_kernel_debs_kver linux-headers-$_kernel_debs_kver" \
 		vtc_timed /tmp/dpkg-kernel.log dpkg --force-unsafe-io -i "$@" || return 1
-	vtc_must "headers of the running kernel at /lib/modules/$kver/build" \
-		test -f "/lib/modules/$kver/build/include/config/auto.conf"
+	vtc_must "headers of the running kernel at /lib/modules/$_kernel_debs_kver/build" \
+		test -f "/lib/modules/$_kernel_debs_kver/build/include/config/auto.conf"
 }
 
 # vtc_dkms_clean VER: nothing of vtimer-cache is left in dkms, under
@@ -207,8 +227,8 @@ vtc_dkms_clean() {
 	vtc_check "no /var/lib/dkms/vtimer-cache" test ! -e /var/lib/dkms/vtimer-cache
 	vtc_check "dkms status lists no vtimer-cache" \
 		sh -c '! dkms status 2>/dev/null | grep -q vtimer-cache'
-	left=$(find /lib/modules/ -name 'vtimer_cache.ko*' 2>/dev/null)
-	vtc_check "no vtimer_cache.ko under /lib/modules${left:+ (found: $left)}" test -z "$left"
+	_dkms_clean_left=$(find /lib/modules/ -name 'vtimer_cache.ko*' 2>/dev/null)
+	vtc_check "no vtimer_cache.ko under /lib/modules${_dkms_clean_left:+ (found: $_dkms_clean_left)}" test -z "$_dkms_clean_left"
 	vtc_check "modules.dep has no vtimer_cache" \
 		sh -c '! grep -q vtimer_cache /lib/modules/*/modules.dep'
 	vtc_check "vtimer_cache not loaded" sh -c '! grep -q "^vtimer_cache " /proc/modules'
@@ -218,15 +238,15 @@ vtc_dkms_clean() {
 # vtc_dkms_works VER: the DKMS-installed module loads with modprobe, the
 # patch enables, a VM's writes are skipped, and it unloads.
 vtc_dkms_works() {
-	kver=$(uname -r)
-	vtc_check "dkms status: vtimer-cache/$1 installed for $kver" \
-		sh -c "dkms status vtimer-cache/$1 -k $kver | grep -q ': installed'"
-	ko=$(modinfo -n vtimer_cache 2>/dev/null)
-	vtc_check "modinfo finds the DKMS module (${ko:-none})" \
-		sh -c "echo '$ko' | grep -q '^/lib/modules/$kver/updates/dkms/vtimer_cache.ko'"
-	vm=$(modinfo -F vermagic vtimer_cache 2>/dev/null)
-	vtc_check "vermagic is the running kernel's ($vm)" \
-		sh -c "echo '$vm' | grep -q '^$kver '"
+	_dkms_works_kver=$(uname -r)
+	vtc_check "dkms status: vtimer-cache/$1 installed for $_dkms_works_kver" \
+		sh -c "dkms status vtimer-cache/$1 -k $_dkms_works_kver | grep -q ': installed'"
+	_dkms_works_ko=$(modinfo -n vtimer_cache 2>/dev/null)
+	vtc_check "modinfo finds the DKMS module (${_dkms_works_ko:-none})" \
+		sh -c "echo '$_dkms_works_ko' | grep -q '^/lib/modules/$_dkms_works_kver/updates/dkms/vtimer_cache.ko'"
+	_dkms_works_vm=$(modinfo -F vermagic vtimer_cache 2>/dev/null)
+	vtc_check "vermagic is the running kernel's ($_dkms_works_vm)" \
+		sh -c "echo '$_dkms_works_vm' | grep -q '^$_dkms_works_kver '"
 	if ! vtc_must "modprobe vtimer_cache" modprobe vtimer_cache; then
 		dmesg | tail -n 10 | sed 's/^/# /'
 		return 1
