@@ -1,156 +1,210 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vtimer-cache: the cache decision, shared by the module and the userspace
- * model test (tests/unit). It is pure logic over three pieces of state:
+ * vtimer-cache: the cache rule, shared by the module and the userspace model
+ * test (tests/unit), which runs this code and not a copy of it.
  *
- *  - a global epoch, bumped by every event that may have made the timer
- *    PPI's hardware active bit unknown on some or all CPUs;
- *  - a global "trusted" flag, set only between the klp post_patch and
- *    pre_unpatch callbacks, and a count of foreign writes in flight;
- *  - per CPU and per direct timer, the value of that CPU's bit and the
- *    epoch at which it was learnt (0: nothing known). It is learnt from
- *    this code's own writes, from the host's ack (the bit is then 1), and
- *    from the vgic's fold of the list registers after a guest run (a
- *    HW-mapped LR the guest deactivated: the bit is then 0).
+ * Per CPU and direct timer t (0 vtimer, 1 ptimer), the cache keeps the value
+ * of that CPU's GIC active bit of the timer's PPI, and the trust generation
+ * in which it was learnt (0: nothing known). The generation is a single
+ * global word: 0 while the klp patch is not trusted (before post_patch and
+ * from pre_unpatch on), a fresh non-zero value from each post_patch. One
+ * word, so that no reader can pair "trusted" with knowledge from before the
+ * trust began (docs/design.md, "Ordering").
  *
- * The invariant (docs/design.md): if known[cpu][t] == epoch, trusted and
- * no foreign write is in flight, the hardware bit of timer t on cpu holds
- * state[cpu][t]. Only then may a write of that same value be skipped.
- * Paths that can clear the bit behind our back forget a known "active":
- * KVM's deactivations and masks are bracketed like foreign writes; a guest
- * run may leave a known 1 stale, but interrupts stay off on that CPU from
- * the vgic flush to the fold, whose hook updates what is known before
- * anything on that CPU can read it. The invariant holds on every CPU that
- * is not between a flush and its fold.
+ * Invariant: if gen != 0 and known[t] == gen on CPU c, the bit of PPI t on
+ * c holds state[t]. A write of v is skipped only if that holds and
+ * state[t] == v.
  *
- * Callers serialise per CPU: the check, the write and the update run with
- * interrupts disabled on that CPU.
+ * Every value is learnt or forgotten on the CPU it describes, with
+ * interrupts off, by code that the klp patch put on the path that changes
+ * the bit: a PPI's bit is banked per CPU, and every write of it hits the
+ * CPU the writer runs on.
+ *  - vtc_cache_written(): any write of the active state, ours or not, made
+ *    through the patched irq_set_irqchip_state() (7.3: the patched
+ *    __irq_set_irqchip_state()), under the irq descriptor lock;
+ *  - vtc_cache_acked(): the host acked the PPI (patched timer handler): 1,
+ *    if the irq is forwarded to a vcpu (its EOI then leaves it active);
+ *  - vtc_cache_fold(): the vgic folds a HW list register of the PPI after a
+ *    guest run, a trapped DIR, or EOIcount emulation (patched
+ *    vgic_v{2,3}_fold_lr()): an LR with no state left was deactivated, and
+ *    the GIC deactivated the physical PPI on this CPU with it;
+ *  - vtc_cache_load_begin(): a nested guest's list registers are not
+ *    folded here, so once a vcpu with nested virtualization was loaded on
+ *    a CPU, a known 1 there is not trusted at the next load;
+ *  - vtc_cache_forget_cpu(): hotplug, CPU PM, masking (KVM's CPU down).
  */
 #ifndef VTC_CACHE_H
 #define VTC_CACHE_H
 
 #ifdef __KERNEL__
-#include <linux/atomic.h>
 #include <linux/compiler.h>
 #include <linux/types.h>
+#include <asm/barrier.h>
 #define VTC_READ(x)		READ_ONCE(x)
 #define VTC_WRITE(x, v)		WRITE_ONCE(x, v)
-struct vtc_epoch { atomic_long_t v; };
-#define vtc_epoch_read(p)	((unsigned long)atomic_long_read(&(p)->v))
-#define vtc_epoch_set(p, x)	atomic_long_set(&(p)->v, x)
-#define vtc_epoch_inc(p)	((unsigned long)atomic_long_inc_return(&(p)->v))
-struct vtc_count { atomic_t v; };
-#define vtc_count_read(p)	atomic_read(&(p)->v)
-#define vtc_count_set(p, x)	atomic_set(&(p)->v, x)
-#define vtc_count_inc(p)	atomic_inc(&(p)->v)
-#define vtc_count_dec(p)	atomic_dec(&(p)->v)
+/* The generation: read once per decision; see docs/design.md "Ordering". */
+#define vtc_gen_load(p)		smp_load_acquire(p)
+/* post_patch publishes it after every task runs the patched code. */
+#define vtc_gen_store(p, v)	smp_store_release(p, v)
 #else
 #include <stdbool.h>
 #define VTC_READ(x)		(x)
 #define VTC_WRITE(x, v)		((x) = (v))
-struct vtc_epoch { unsigned long v; };
-#define vtc_epoch_read(p)	((p)->v)
-#define vtc_epoch_set(p, x)	((p)->v = (x))
-#define vtc_epoch_inc(p)	(++(p)->v)
-struct vtc_count { int v; };
-#define vtc_count_read(p)	((p)->v)
-#define vtc_count_set(p, x)	((p)->v = (x))
-#define vtc_count_inc(p)	(++(p)->v)
-#define vtc_count_dec(p)	(--(p)->v)
+#define vtc_gen_load(p)		(*(p))
+#define vtc_gen_store(p, v)	(*(p) = (v))
 #endif
 
 #define VTC_NR_TIMERS	2	/* direct timers: 0 = vtimer, 1 = ptimer */
 
-struct vtc_cache_global {
-	struct vtc_epoch epoch;		/* never 0 */
-	int trusted;			/* post_patch .. pre_unpatch */
-	struct vtc_count foreign_inflight;	/* foreign active writes under way */
-};
-
 struct vtc_cache_cpu {
-	unsigned long known[VTC_NR_TIMERS];	/* epoch state[] was learnt */
+	unsigned long known[VTC_NR_TIMERS];	/* generation state[t] is of */
 	unsigned char state[VTC_NR_TIMERS];	/* the bit, if known */
+	unsigned char nested;	/* a nested-virt vcpu was loaded since */
 };
 
-static inline void vtc_cache_init(struct vtc_cache_global *g)
+/* The trust generation: 0 = not trusted (klp transition, disabled). */
+struct vtc_trust {
+	unsigned long gen;
+	unsigned long last;	/* the last generation handed out */
+};
+
+static inline unsigned long vtc_trust_gen(const struct vtc_trust *tr)
 {
-	vtc_epoch_set(&g->epoch, 1);
-	g->trusted = 0;
-	vtc_count_set(&g->foreign_inflight, 0);
+	return vtc_gen_load(&tr->gen);
 }
 
-/*
- * May the write of @active to timer @t on this CPU be skipped? Only a write
- * of the value the bit is known to hold.
- */
-static inline bool vtc_cache_may_skip(const struct vtc_cache_global *g,
-				      const struct vtc_cache_cpu *c,
-				      int t, bool active)
+/* post_patch: everything learnt before is void from now on. */
+static inline void vtc_trust_begin(struct vtc_trust *tr)
 {
-	if (!VTC_READ(g->trusted) || vtc_count_read(&g->foreign_inflight))
+	if (!++tr->last)
+		++tr->last;		/* 0 means "untrusted" */
+	vtc_gen_store(&tr->gen, tr->last);
+}
+
+/* pre_patch, pre_unpatch: nothing is skipped until the next begin. */
+static inline void vtc_trust_end(struct vtc_trust *tr)
+{
+	VTC_WRITE(tr->gen, 0);
+}
+
+/* May a write of @v to timer @t on this CPU be skipped? */
+static inline bool vtc_cache_may_skip(unsigned long gen,
+				      const struct vtc_cache_cpu *c, int t,
+				      bool v)
+{
+	return gen && c->known[t] == gen && c->state[t] == v;
+}
+
+/* This CPU's bit of timer @t is @v, as of generation @gen. */
+static inline void vtc_cache_learn(unsigned long gen, struct vtc_cache_cpu *c,
+				   int t, bool v)
+{
+	c->state[t] = v;
+	c->known[t] = gen;
+}
+
+/* This CPU's bit of timer @t may have changed: nothing is known. */
+static inline void vtc_cache_forget(struct vtc_cache_cpu *c, int t)
+{
+	c->known[t] = 0;
+}
+
+/* A known 1 of timer @t may have been cleared; true if one was known. */
+static inline bool vtc_cache_forget_active(struct vtc_cache_cpu *c, int t)
+{
+	if (!c->known[t] || !c->state[t])
 		return false;
-	return VTC_READ(c->known[t]) == vtc_epoch_read(&g->epoch) &&
-	       VTC_READ(c->state[t]) == active;
+	c->known[t] = 0;
+	return true;
+}
+
+/* Nothing is known on this CPU any more (hotplug, PM, masked). */
+static inline void vtc_cache_forget_cpu(struct vtc_cache_cpu *c)
+{
+	int t;
+
+	for (t = 0; t < VTC_NR_TIMERS; t++)
+		vtc_cache_forget(c, t);
 }
 
 /*
- * This CPU's bit of timer @t is now @active: we wrote it, the host acked
- * the PPI (1), or the guest deactivated it through a HW-mapped LR (0).
+ * A write of @v to timer @t's active state ran on this CPU, interrupts off,
+ * and returned @ret: the bit is @v, or unknown if the write failed.
  */
-static inline void vtc_cache_learn(const struct vtc_cache_global *g,
-				   struct vtc_cache_cpu *c, int t, bool active)
+static inline void vtc_cache_written(unsigned long gen,
+				     struct vtc_cache_cpu *c, int t, bool v,
+				     int ret)
 {
-	VTC_WRITE(c->known[t], 0);
-	VTC_WRITE(c->state[t], active);
-	VTC_WRITE(c->known[t], vtc_epoch_read(&g->epoch));
-}
-
-/* This CPU's bit of timer @t may have changed either way. */
-static inline void vtc_cache_forget_cpu(struct vtc_cache_cpu *c, int t)
-{
-	VTC_WRITE(c->known[t], 0);
+	if (ret)
+		vtc_cache_forget(c, t);
+	else
+		vtc_cache_learn(gen, c, t, v);
 }
 
 /*
- * This CPU's bit of timer @t may have been cleared (a guest ran, KVM
- * deactivated it): a known 0 still holds, a known 1 does not.
+ * The host acked timer @t's PPI on this CPU. Forwarded to a vcpu, it stays
+ * active after the handler's EOI (the guest deactivates it); otherwise the
+ * EOI deactivates it at some point we do not see.
  */
-static inline void vtc_cache_forget_active(struct vtc_cache_cpu *c, int t)
+static inline void vtc_cache_acked(unsigned long gen, struct vtc_cache_cpu *c,
+				   int t, bool forwarded)
 {
-	if (VTC_READ(c->state[t]))
-		VTC_WRITE(c->known[t], 0);
+	if (forwarded)
+		vtc_cache_learn(gen, c, t, true);
+	else
+		vtc_cache_forget(c, t);
 }
 
-/* Nothing is known any more, on any CPU. */
-static inline void vtc_cache_forget_all(struct vtc_cache_global *g)
+/* What vtc_cache_fold() did. */
+enum vtc_fold {
+	VTC_FOLD_NONE,		/* the LR is live: the bit is still 1 */
+	VTC_FOLD_LEARNT,	/* deactivated: the bit is 0 */
+	VTC_FOLD_FORGOT,	/* nested: not trusted */
+};
+
+/*
+ * The vgic folds a HW list register that maps timer @t's PPI on this CPU,
+ * interrupts off. An LR with no state left was deactivated (by the guest,
+ * or by KVM for a trapped DIR or EOIcount, right before the fold), and
+ * with it the physical PPI on this CPU. A live LR (pending or active) did
+ * not change it: a HW LR is never pending and active at once, so "still
+ * pending" hides no deactivation. A vcpu with nested virtualization may
+ * fold a guest hypervisor's LRs whose deactivation happened elsewhere:
+ * nothing is learnt from it.
+ */
+static inline enum vtc_fold vtc_cache_fold(unsigned long gen,
+					   struct vtc_cache_cpu *c, int t,
+					   bool nested, bool deactivated)
 {
-	/* 0 means "unknown": step over it if the counter ever wraps. */
-	if (!vtc_epoch_inc(&g->epoch))
-		vtc_epoch_inc(&g->epoch);
+	if (nested) {
+		vtc_cache_forget(c, t);
+		return VTC_FOLD_FORGOT;
+	}
+	if (!deactivated)
+		return VTC_FOLD_NONE;
+	vtc_cache_learn(gen, c, t, false);
+	return VTC_FOLD_LEARNT;
 }
 
 /*
- * A write by code other than ours is about to happen (@begin) or has
- * happened. We do not know which CPU's bit it hits if the writer
- * can migrate, so nothing may be skipped anywhere while it is in flight,
- * and everything known before it is forgotten on both edges.
+ * A vcpu is loaded on this CPU (@nested: it has nested virtualization),
+ * before its timers are programmed. A nested guest deactivates through
+ * list registers that the host never folds (vgic_v3_sync_nested()), so a
+ * known 1 does not outlive the residency of a nested-virt vcpu: it is
+ * forgotten at the next load. Returns the timers whose 1 was forgotten.
  */
-static inline void vtc_cache_foreign(struct vtc_cache_global *g, bool begin)
+static inline unsigned int vtc_cache_load_begin(struct vtc_cache_cpu *c,
+						bool nested)
 {
-	if (begin)
-		vtc_count_inc(&g->foreign_inflight);
-	vtc_cache_forget_all(g);
-	if (!begin)
-		vtc_count_dec(&g->foreign_inflight);
-}
+	unsigned int forgot = 0;
+	int t;
 
-/* Start trusting (post_patch) or stop (pre_unpatch): forget everything. */
-static inline void vtc_cache_set_trusted(struct vtc_cache_global *g, bool on)
-{
-	VTC_WRITE(g->trusted, 0);
-	vtc_cache_forget_all(g);
-	if (on)
-		VTC_WRITE(g->trusted, 1);
+	if (c->nested)
+		for (t = 0; t < VTC_NR_TIMERS; t++)
+			if (vtc_cache_forget_active(c, t))
+				forgot |= 1U << t;
+	c->nested = nested;
+	return forgot;
 }
 
 #endif /* VTC_CACHE_H */

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vtimer-cache: the state that survives an upgrade in place.
+ * vtimer-cache: the state that outlives one build of the module (the
+ * bottom layer: it calls nothing of the module's own).
  *
  * A newer build is loaded under another module name and replaces the
  * running patch with klp atomic replace. During the transition the old
  * and the new patched functions run side by side, so there is one copy of
- * everything they share: the cache (epoch, trust, per-CPU known state,
- * the cache's own "write in progress" flag), the counters and the list of
- * per-vcpu shadows. The first module allocates it and hangs it on a klp
- * shadow variable of a fixed vmlinux address; every later build finds it
- * there, checks its layout version and takes a reference. The last
- * module to unload frees it (docs/design.md, "Upgrade in place").
+ * everything they share: the trust generation, the per-CPU cache and
+ * counters, and the list of per-vcpu shadows. The first module allocates
+ * it and hangs it on a klp shadow variable of a fixed vmlinux address;
+ * every later build finds it there, checks its layout and takes a
+ * reference. The last module to unload frees it (docs/design.md,
+ * "Upgrade in place").
  */
 #ifndef VTC_STATE_H
 #define VTC_STATE_H
@@ -18,15 +19,20 @@
 #include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
+#include <linux/types.h>
 
-#include "vtc.h"
+#include "vtc_cache.h"
+
+/* klp_state id of the shared state, and its layout version. */
+#define VTC_STATE_ID		0x76746302UL
+#define VTC_STATE_VERSION	2
 
 /*
- * The layout version of struct vtc_shared, struct vtc_pcpu and struct
- * vtc_vcpu, also declared as the klp_state version. Test builds override
- * it to show that a mismatch is refused (tests/build-upgrade.sh).
+ * Test builds override the layout version to show that a mismatch is
+ * refused (tests/build-upgrade.sh).
  */
 #ifdef VTC_TEST_STATE_VERSION
 #define VTC_SHARED_VERSION	VTC_TEST_STATE_VERSION
@@ -34,10 +40,58 @@
 #define VTC_SHARED_VERSION	VTC_STATE_VERSION
 #endif
 
-/* One per loaded module, in its own data: what another build may call. */
+/* Why what was known of a bit was thrown away. */
+enum vtc_inval {
+	VTC_INV_HOST_ACK,	/* the host took a PPI it does not forward */
+	VTC_INV_NESTED,		/* a nested-virt vcpu ran: a 1 may be stale */
+	VTC_INV_DEACTIVATE,	/* KVM masked the PPI (CPU down) */
+	VTC_INV_HOTPLUG,	/* a CPU went offline or came online */
+	VTC_INV_CPU_PM,		/* a CPU entered or left a low-power state */
+	VTC_INV_TRANSITION,	/* the patch started or stopped being trusted */
+	VTC_INV_WRITE_ERROR,	/* irq_set_irqchip_state() failed */
+	VTC_INV_NR,
+};
+
+/* Per-CPU counters; each is only written by its own CPU. */
+struct vtc_stats_cpu {
+	u64 loads;				/* vcpu loads (timers programmed) */
+	u64 issued[VTC_NR_TIMERS];		/* the cache wrote */
+	u64 skipped[VTC_NR_TIMERS];		/* the cache skipped */
+	u64 writes[VTC_NR_TIMERS][2];		/* every write, by value */
+	u64 foreign[VTC_NR_TIMERS][2];		/* writes not by the cache */
+	u64 inval[VTC_INV_NR];
+	u64 learnt_ack[VTC_NR_TIMERS];		/* host ack: the bit is 1 */
+	u64 learnt_eoi[VTC_NR_TIMERS];		/* guest deactivated it: 0 */
+	u64 shadow_alloc_failed;
+	/* verify mode: the hardware bit read back before each decision */
+	u64 verify_checked;
+	u64 verify_needed;		/* bit differed: the write was needed */
+	u64 verify_wrong_skips;		/* skipped, but the bit differed */
+};
+
+struct vtc_pcpu {
+	struct vtc_cache_cpu hw;
+	int own_write;			/* the cache's own write is under way */
+	struct vtc_stats_cpu stats;
+};
+
+/* Per-vcpu diagnostics (diag=1), a klp shadow variable of struct kvm_vcpu. */
+#define VTC_SHADOW_ID		0x76746301UL
+
+struct vtc_vcpu {
+	struct list_head node;		/* on vtc_shared->vcpus */
+	struct kvm_vcpu *vcpu;
+	pid_t pid;			/* the VM's userspace pid */
+	int vcpu_id;
+	s8 state[VTC_NR_TIMERS];	/* last programmed: 0, 1; -1 never */
+	s16 cpu[VTC_NR_TIMERS];		/* where it was programmed */
+	u64 issued;
+	u64 skipped;
+};
+
+/* One per loaded module, in its own data. */
 struct vtc_member {
 	struct module *mod;
-	unsigned long (*nmissed)(void);		/* its write probe's misses */
 	void (*replaced)(const char *by);	/* its patch was replaced */
 };
 
@@ -56,40 +110,33 @@ struct vtc_shared {
 	 */
 	struct lock_class_key lock_key;
 	char lock_name[24];
-	spinlock_t lock;		/* owner fields below, vcpus */
-	/*
-	 * The owner is the module whose patch was enabled last: only its
-	 * probes act and count, so that two modules' probes on the same
-	 * function do not count an event twice. While a newer module's
-	 * patch is in transition, it is "incoming" and its probes act too:
-	 * there is no instant at which neither module's probes see an event.
-	 */
+	spinlock_t lock;		/* owner fields, vcpus */
+	/* The module whose patch was enabled last; its probes count. */
 	const struct vtc_member *owner;
-	const struct vtc_member *incoming;
 	char owner_name[MODULE_NAME_LEN];
-	unsigned long missed;		/* probe misses of earlier owners */
 	unsigned long takeovers;	/* upgrades (and re-enables) */
 	unsigned long modules;		/* modules ever attached */
 
-	struct vtc_cache_global cache;
+	struct vtc_trust trust;
 	struct vtc_pcpu __percpu *pcpu;
 	struct list_head vcpus;		/* struct vtc_vcpu, by node */
 	int nr_vcpus;
 };
 
 extern struct vtc_shared *vtc_shared;
+extern struct vtc_pcpu __percpu *vtc_pcpu;
 
-int vtc_state_attach(void);
+int vtc_state_attach(const struct vtc_member *me);
 void vtc_state_detach(void);
-void vtc_state_take(void);
-void vtc_state_taken(void);
-void vtc_state_give_back(void);
-bool vtc_state_active(void);
+void vtc_state_enabled(void);
 bool vtc_state_owner(void);
-unsigned long vtc_state_missed(void);
 
-/* vtc_main.c: called by the module that replaced this one's patch. */
-void vtc_replaced(const char *by);
-bool vtc_is_replaced(void);
+struct kvm_vcpu;
+struct seq_file;
+struct vtc_vcpu *vtc_vcpu_get(struct kvm_vcpu *vcpu);
+void vtc_vcpu_free(struct kvm_vcpu *vcpu);
+void vtc_vcpu_free_all(void);
+void vtc_vcpu_show(struct seq_file *m);
+void vtc_vcpu_reset_counts(void);
 
 #endif /* VTC_STATE_H */

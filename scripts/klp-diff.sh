@@ -1,28 +1,31 @@
 #!/bin/bash
-# Print the delta between every function the mirror copies and the original
-# in the kernel tree it mirrors.
+# Print the delta between every function the mirrors copy and the original
+# in the kernel tree they mirror: for the tree's release, each mirror file
+# src/mirror/releases lists for it, each VTC-MIRROR block in that file
+# against the function of that name in the kernel source file the mirror's
+# header names ("vtimer-cache mirror of PATH"), or the block itself
+# ("VTC-MIRROR BEGIN NAME PATH", a helper from another file).
 # usage: klp-diff.sh KERNEL_TREE [SERIES]
-# Exit status: 0 when every copied function was found in both files.
+# Exit status: 0 when the tree is the mirrored release and every copied
+# function was found in both files.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 tree=${1:?usage: klp-diff.sh KERNEL_TREE [SERIES]}
 kver=$(make -s -C "$tree" kernelversion 2>/dev/null || true)
 series=${2:-$(echo "$kver" | cut -d. -f1,2)}
-mirror=$top/src/kernel-$series/vtc_arch_timer.c
-[ -f "$mirror" ] || { echo "klp-diff: no mirror for series $series" >&2; exit 1; }
-orig_rel=$(sed -n 's/^ \* vtimer-cache mirror of \(.*\)$/\1/p' "$mirror")
-orig=$tree/$orig_rel
-[ -f "$orig" ] || { echo "klp-diff: $orig not found" >&2; exit 1; }
-# The copies are only meaningful against the release they were taken from:
-# a tree of another release (or another series, given explicitly) would
-# show a delta that is not the one the module carries.
-mirror_ver=$(sed -n 's/^ \* Release: Linux \([^ ]*\) .*/\1/p' "$mirror")
+releases=$top/src/mirror/releases
+line=$(awk -v s="$series" '!/^#/ && index($1, s ".") == 1' "$releases")
+[ -n "$line" ] || { echo "klp-diff: no mirror for series $series in src/mirror/releases" >&2; exit 1; }
+# shellcheck disable=SC2086 # a list of words
+set -- $line
+mirror_ver=$1
+shift
 
-# Function NAME's definition in the original: from its first line at
-# column 0 to the closing brace at column 0.
+# Function NAME's definition in FILE: from its first line at column 0 to
+# the closing brace at column 0.
 extract_orig() {
-	awk -v f="$1" '
+	awk -v f="$2" '
 		!cand && !on && $0 ~ "^[a-z].*[ *]" f "\\(" { cand = 1; buf = "" }
 		cand && !on {
 			buf = buf $0 "\n"
@@ -31,37 +34,54 @@ extract_orig() {
 			next
 		}
 		on { print }
-		on && /^}/ { exit }' "$orig"
+		on && /^}/ { exit }' "$1"
 }
 
 extract_mirror() {
-	awk -v f="$1" '
-		$0 == "/* VTC-MIRROR BEGIN " f " */" { on = 1; next }
+	awk -v f="$2" '
+		$0 ~ "^/\\* VTC-MIRROR BEGIN " f "( [^ ]+)? \\*/$" { on = 1; next }
 		on && $0 == "/* VTC-MIRROR END */" { exit }
-		on { print }' "$mirror"
+		on { print }' "$1"
 }
 
-echo "mirror: src/kernel-$series/vtc_arch_timer.c"
-echo "original: $orig_rel in $tree"
-echo "release: mirror $mirror_ver, tree ${kver:-unknown}"
+echo "release: mirror $mirror_ver, tree ${kver:-unknown} ($tree)"
 rc=0
+status=$(mktemp)
+trap 'rm -f "$status"' EXIT
+# The copies are only meaningful against the release they were taken from:
+# a tree of another release (or another series, given explicitly) would
+# show a delta that is not the one the module carries.
 if [ "$mirror_ver" != "$kver" ]; then
 	echo "klp-diff: release mismatch: the mirror copies Linux $mirror_ver, the tree is ${kver:-unknown}"
 	rc=1
 fi
-for f in $(sed -n 's|^/\* VTC-MIRROR BEGIN \(.*\) \*/$|\1|p' "$mirror"); do
-	a=$(mktemp) b=$(mktemp)
-	extract_orig "$f" >"$a"
-	extract_mirror "$f" >"$b"
-	if [ ! -s "$a" ]; then
-		echo "=== $f: NOT FOUND in the original"
+for m in "$@"; do
+	mirror=$top/src/mirror/$m
+	orig_rel=$(sed -n 's/^ \* vtimer-cache mirror of \(.*\)$/\1/p' "$mirror")
+	orig=$tree/$orig_rel
+	echo "mirror: src/mirror/$m of $orig_rel"
+	if [ ! -f "$orig" ]; then
+		echo "klp-diff: $orig not found"
 		rc=1
-	elif cmp -s "$a" "$b"; then
-		echo "=== $f: identical"
-	else
-		echo "=== $f: $(diff "$a" "$b" | grep -c '^[<>]') lines differ"
-		diff -u --label "a/$orig_rel:$f" --label "b/src/kernel-$series/vtc_arch_timer.c:$f" "$a" "$b" || true
+		continue
 	fi
-	rm -f "$a" "$b"
+	sed -n 's|^/\* VTC-MIRROR BEGIN \([^ ]*\) *\([^ ]*\) \*/$|\1 \2|p' "$mirror" |
+	while read -r f path; do
+		src_rel=${path:-$orig_rel}
+		a=$(mktemp) b=$(mktemp)
+		extract_orig "$tree/$src_rel" "$f" >"$a"
+		extract_mirror "$mirror" "$f" >"$b"
+		if [ ! -s "$a" ]; then
+			echo "=== $f: NOT FOUND in $src_rel"
+			echo 1 >"$status"
+		elif cmp -s "$a" "$b"; then
+			echo "=== $f: identical"
+		else
+			echo "=== $f: $(diff "$a" "$b" | grep -c '^[<>]') lines differ"
+			diff -u --label "a/$src_rel:$f" --label "b/src/mirror/$m:$f" "$a" "$b" || true
+		fi
+		rm -f "$a" "$b"
+	done
 done
+[ -s "$status" ] && rc=1
 exit $rc

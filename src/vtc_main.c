@@ -1,38 +1,57 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vtimer-cache: cache the arm64 KVM timer PPI's "inactive" active state
- * across vcpu put/load, as a livepatch of arch/arm64/kvm/arch_timer.c.
+ * vtimer-cache: cache the GIC active state of the arm64 KVM timer PPIs
+ * across vcpu put/load, as a livepatch of the kernel functions that write,
+ * ack and fold it (src/mirror/).
  *
- * Load order: check the kernel, resolve symbols, set up debugfs and the
- * probes, then register the klp patch. Any failure unwinds everything
+ * Load order: check the kernel, resolve symbols and check the host (the
+ * mirrors), attach the shared state, register the probes and callbacks,
+ * enable the klp patch, and only then create debugfs (its "control" file
+ * enables the patch too). A failure before the patch unwinds everything
  * before it, so a refused load leaves nothing behind.
  *
  * The cache is trusted only between the post_patch and pre_unpatch
- * callbacks: during a transition old and new code run side by side, and the
- * old code neither invalidates on a host ack nor records its writes.
+ * callbacks: during a transition old and new code run side by side, and
+ * the old code learns nothing from the writes it makes.
  *
  * Upgrade in place: a newer build, loaded under another module name,
  * replaces this patch with klp atomic replace and takes over the shared
  * state (vtc_state.c). No callback of the replaced patch runs then: the
- * newer module tells this one (vtc_replaced()), whose probes stop acting;
- * it refuses "enable", and frees nothing the newer module uses when it is
- * unloaded.
+ * newer module tells this one (vtc_replaced()); it refuses "enable", and
+ * frees nothing the newer module uses when it is unloaded.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <generated/utsrelease.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
-#include <linux/namei.h>
 #include <linux/livepatch.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/utsname.h>
 #include <asm/virt.h>
 
-#include "vtc.h"
-#include "vtc_state.h"
+#include "vtc_core.h"
+#include "vtc_mirror.h"
+#include "vtc_probe.h"
+#include "vtc_stats.h"
+#include "vtc_syms.h"
 #include "vtc_expect.h"
+
+/* The release the mirrors were taken from (src/mirror/releases, Kbuild). */
+#ifndef VTC_RELEASE
+#error "VTC_RELEASE is set by Kbuild from src/mirror/releases"
+#endif
+
+/* The mirrors of this release, in the order their functions are patched. */
+static const struct vtc_mirror *const vtc_mirrors[] = {
+	&vtc_mirror_irq,
+	&vtc_mirror_vgic_v3,
+	&vtc_mirror_vgic_v2,
+	&vtc_mirror_arch_timer,
+};
 
 /*
  * Test builds only (tests/run-all.sh): pretend the kernel differs, to show
@@ -42,7 +61,14 @@
 #define VTC_FAULT_SKEW 0
 #endif
 
-int vtc_patch_state = VTC_PATCH_DISABLED;
+enum vtc_patch_state {
+	VTC_PATCH_DISABLED,
+	VTC_PATCH_ENABLING,
+	VTC_PATCH_ENABLED,
+	VTC_PATCH_DISABLING,
+};
+
+static int vtc_patch_state = VTC_PATCH_DISABLED;
 
 static const char *const vtc_patch_state_names[] = {
 	[VTC_PATCH_DISABLED]	= "disabled",
@@ -57,10 +83,10 @@ static char vtc_replaced_by[MODULE_NAME_LEN];
 
 /*
  * A replaced patch gets no callback: klp just drops it once the new one
- * is in place. The module that replaced it says so (vtc_state_taken()),
+ * is in place. The module that replaced it says so (vtc_state_enabled()),
  * under the shared state's lock, which keeps this module loaded meanwhile.
  */
-void vtc_replaced(const char *by)
+static void vtc_replaced(const char *by)
 {
 	strscpy(vtc_replaced_by, by, sizeof(vtc_replaced_by));
 	WRITE_ONCE(vtc_replaced_flag, true);
@@ -68,37 +94,36 @@ void vtc_replaced(const char *by)
 	pr_info("replaced by %s: this module can be unloaded\n", by);
 }
 
-bool vtc_is_replaced(void)
+static bool vtc_is_replaced(void)
 {
 	return READ_ONCE(vtc_replaced_flag);
 }
 
-const char *vtc_patch_state_name(void)
+static const char *vtc_patch_state_name(void)
 {
 	if (vtc_is_replaced())
 		return "replaced";
 	return vtc_patch_state_names[READ_ONCE(vtc_patch_state)];
 }
 
+static const struct vtc_member vtc_me = {
+	.mod		= THIS_MODULE,
+	.replaced	= vtc_replaced,
+};
+
 static int vtc_pre_patch(struct klp_object *obj)
 {
-	/* Our probes act from here on, next to the replaced module's. */
-	vtc_state_take();
 	WRITE_ONCE(vtc_patch_state, VTC_PATCH_ENABLING);
-	vtc_cache_set_trusted(&vtc_cache, false);
+	vtc_trust(false);
 	return 0;
 }
 
 static void vtc_post_patch(struct klp_object *obj)
 {
-	/*
-	 * klp has dropped the patch we replaced, if any: its module's probes
-	 * stop, and their misses count as ours, before anything is trusted.
-	 */
-	vtc_state_taken();
+	/* klp has dropped the patch we replaced, if any: its module is told. */
+	vtc_state_enabled();
 	/* Every task now runs the new code: knowledge starts from here. */
-	vtc_cache_set_trusted(&vtc_cache, true);
-	vtc_invalidate_all(VTC_INV_TRANSITION);
+	vtc_trust(true);
 	WRITE_ONCE(vtc_patch_state, VTC_PATCH_ENABLED);
 	pr_info("enabled: caching timer PPI active state\n");
 }
@@ -106,8 +131,7 @@ static void vtc_post_patch(struct klp_object *obj)
 static void vtc_pre_unpatch(struct klp_object *obj)
 {
 	WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLING);
-	vtc_cache_set_trusted(&vtc_cache, false);
-	vtc_invalidate_all(VTC_INV_TRANSITION);
+	vtc_trust(false);
 }
 
 static void vtc_post_unpatch(struct klp_object *obj)
@@ -118,16 +142,16 @@ static void vtc_post_unpatch(struct klp_object *obj)
 	 * shadows, counters and trust, as after its own post_patch.
 	 */
 	if (klp_get_prev_state(VTC_STATE_ID)) {
-		vtc_state_give_back();
-		vtc_cache_set_trusted(&vtc_cache, true);
-		vtc_invalidate_all(VTC_INV_TRANSITION);
+		vtc_trust(true);
 		WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
 		pr_info("upgrade reversed: the replaced patch runs again\n");
 		return;
 	}
-	vtc_cache_set_trusted(&vtc_cache, false);
-	/* Nobody runs the new code any more: its per-vcpu state can go. */
+	/* Nobody runs the patched code any more: its per-vcpu state can go. */
 	vtc_vcpu_free_all();
+	/* Stock code runs: count its loads and writes. */
+	if (vtc_counting_start())
+		pr_warn("the stock kernel's loads and writes are not counted\n");
 	WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
 	pr_info("disabled: stock timer PPI programming\n");
 }
@@ -169,10 +193,25 @@ static int vtc_wait_sysfs_gone(void)
 	return -EBUSY;
 }
 
-int vtc_patch_enable(void)
+/* The replaced functions of every mirror, in one { } ended array. */
+static int vtc_funcs_fill(struct klp_func *funcs)
+{
+	const struct klp_func *f;
+	int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(vtc_mirrors); i++)
+		for (f = vtc_mirrors[i]->funcs; f->old_name; f++) {
+			if (funcs)
+				funcs[n] = *f;
+			n++;
+		}
+	return n;
+}
+
+static int vtc_patch_enable(void)
 {
 	struct vtc_patch_set *set;
-	int ret;
+	int ret, n;
 
 	mutex_lock(&vtc_enable_mutex);
 	if (vtc_is_replaced()) {
@@ -192,14 +231,13 @@ int vtc_patch_enable(void)
 	if (ret)
 		goto out;
 
-	set = kzalloc(struct_size(set, funcs, vtc_mirror.nr_funcs + 1),
-		      GFP_KERNEL);
+	n = vtc_funcs_fill(NULL);
+	set = kzalloc(struct_size(set, funcs, n + 1), GFP_KERNEL);
 	if (!set) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	memcpy(set->funcs, vtc_mirror.funcs,
-	       sizeof(set->funcs[0]) * vtc_mirror.nr_funcs);
+	vtc_funcs_fill(set->funcs);
 	set->objs[0].funcs = set->funcs;
 	set->objs[0].callbacks.pre_patch = vtc_pre_patch;
 	set->objs[0].callbacks.post_patch = vtc_post_patch;
@@ -217,12 +255,15 @@ int vtc_patch_enable(void)
 	set->patch.states = set->states;
 	set->patch.replace = true;
 
+	/* The patched code counts for itself: nothing stays on the path. */
+	vtc_counting_stop();
 	ret = klp_enable_patch(&set->patch);
 	if (ret) {
 		/* klp has unwound and released it synchronously. */
 		pr_err("klp_enable_patch failed: %d\n", ret);
 		WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
 		kfree(set);
+		vtc_counting_start();
 		goto out;
 	}
 	list_add(&set->node, &vtc_patch_sets);
@@ -256,14 +297,16 @@ static int vtc_check_kernel(void)
 		       UTS_RELEASE, running);
 		return -ENOEXEC;
 	}
-	if (strncmp(running, vtc_mirror.release, strlen(vtc_mirror.release))) {
-		pr_err("the patched copies mirror %s of Linux %s, running %s: refusing to load\n",
-		       vtc_mirror.source, vtc_mirror.release, running);
+	if (strncmp(running, VTC_RELEASE, strlen(VTC_RELEASE)) ||
+	    (running[strlen(VTC_RELEASE)] >= '0' &&
+	     running[strlen(VTC_RELEASE)] <= '9')) {
+		pr_err("the patched copies mirror Linux %s, running %s: refusing to load\n",
+		       VTC_RELEASE, running);
 		return -ENOEXEC;
 	}
 	/*
 	 * Under protected KVM the hypervisor keeps the vcpus' list registers,
-	 * and the host's vgic_lr[] that the fold hook reads is not proven to
+	 * and the host's vgic_lr[] that the fold copies read is not proven to
 	 * hold what the hardware held (docs/design.md), so a learnt bit could
 	 * be wrong.
 	 */
@@ -296,40 +339,85 @@ static int vtc_check_kernel(void)
 	return 0;
 }
 
+static struct dentry *vtc_dir;
+
+/* debugfs control: "enable" registers the patch again after a disable. */
+static ssize_t vtc_control_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	char buf[16];
+	int ret;
+
+	ret = vtc_read_word(ubuf, count, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (strcmp(buf, "enable"))
+		return -EINVAL;
+	ret = vtc_patch_enable();
+	return ret ? ret : count;
+}
+
+static const struct file_operations vtc_control_fops = {
+	.owner		= THIS_MODULE,
+	.write		= vtc_control_write,
+	.llseek		= noop_llseek,
+};
+
+static const struct vtc_stats_src vtc_stats_src = {
+	.patch_state	= vtc_patch_state_name,
+	.probe_missed	= vtc_counting_missed,
+};
+
+/*
+ * /sys/kernel/debug/<module name>/, like /sys/kernel/livepatch/<module
+ * name>. Created once the patch is enabled, so that "control" cannot race
+ * with init; without debugfs (not mounted, lockdown) the module works
+ * without statistics.
+ */
+static void vtc_debugfs_init(void)
+{
+	vtc_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	if (IS_ERR(vtc_dir)) {
+		pr_warn("no debugfs directory (%ld): statistics unavailable\n",
+			PTR_ERR(vtc_dir));
+		vtc_dir = NULL;
+		return;
+	}
+	vtc_stats_debugfs_init(vtc_dir, &vtc_stats_src);
+	debugfs_create_file("control", 0200, vtc_dir, NULL, &vtc_control_fops);
+}
+
 static int __init vtc_init(void)
 {
-	int ret;
+	int i, ret;
 
 	ret = vtc_check_kernel();
 	if (ret)
 		return ret;
-	ret = vtc_mirror.init();
-	if (ret)
-		return ret;
+	for (i = 0; i < ARRAY_SIZE(vtc_mirrors); i++) {
+		ret = vtc_mirrors[i]->init();
+		if (ret)
+			return ret;
+	}
 
 	/* A newer build continues the loaded one's cache and counters. */
-	ret = vtc_state_attach();
+	ret = vtc_state_attach(&vtc_me);
 	if (ret)
 		return ret;
-	ret = vtc_debugfs_init();
-	if (ret)
-		goto err_state;
 	ret = vtc_probes_init();
 	if (ret)
-		goto err_debugfs;
+		goto err_state;
 	ret = vtc_patch_enable();
 	if (ret)
 		goto err_probes;
+	vtc_debugfs_init();
 
-	pr_info("loaded: timer PPIs vtimer=%u ptimer=%u, mirror of %s %s\n",
-		vtc_host_irq[0], vtc_host_irq[1], vtc_mirror.source,
-		vtc_mirror.release);
+	pr_info("loaded: timer PPIs vtimer=%u ptimer=%u, mirror of Linux %s\n",
+		vtc_host_irq[0], vtc_host_irq[1], VTC_RELEASE);
 	return 0;
 
 err_probes:
 	vtc_probes_exit();
-err_debugfs:
-	vtc_debugfs_exit();
 err_state:
 	/* Frees the shadows only if no other module uses them. */
 	vtc_state_detach();
@@ -338,7 +426,7 @@ err_state:
 
 static void __exit vtc_exit(void)
 {
-	vtc_debugfs_exit();
+	debugfs_remove_recursive(vtc_dir);
 	vtc_probes_exit();
 	vtc_state_detach();
 	vtc_patch_sets_free();

@@ -14,18 +14,17 @@
 
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/kvm_host.h>
 #include <linux/livepatch.h>
-#include <linux/namei.h>
-#include <linux/percpu.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
 
-#include "vtc.h"
 #include "vtc_state.h"
 
 struct vtc_shared *vtc_shared;
 struct vtc_pcpu __percpu *vtc_pcpu;
-struct vtc_cache_global *vtc_cachep;
+static const struct vtc_member *vtc_me;
 
 /*
  * klp shadow variables are keyed by an address: this one is the same in
@@ -33,12 +32,6 @@ struct vtc_cache_global *vtc_cachep;
  * VTC_STATE_ID variable on it.
  */
 #define VTC_ANCHOR	((void *)klp_shadow_get)
-
-static const struct vtc_member vtc_me = {
-	.mod		= THIS_MODULE,
-	.nmissed	= vtc_probe_nmissed,
-	.replaced	= vtc_replaced,
-};
 
 struct vtc_new {
 	struct vtc_pcpu __percpu *pcpu;
@@ -61,10 +54,9 @@ static int vtc_shared_ctor(void *obj, void *data, void *ctor_data)
 	spin_lock_init(&s->lock);
 	lockdep_set_class_and_name(&s->lock, &s->lock_key, s->lock_name);
 	/* The first module owns it: its probes count from the start. */
-	s->owner = &vtc_me;
+	s->owner = vtc_me;
 	strscpy(s->owner_name, KBUILD_MODNAME, sizeof(s->owner_name));
 	s->modules = 1;
-	vtc_cache_init(&s->cache);
 	s->pcpu = n->pcpu;
 	INIT_LIST_HEAD(&s->vcpus);
 	n->used = true;
@@ -82,23 +74,6 @@ static bool vtc_shared_compatible(const struct vtc_shared *s)
 	return s->version == VTC_SHARED_VERSION && s->size == sizeof(*s) &&
 	       s->pcpu_size == sizeof(struct vtc_pcpu) &&
 	       s->vcpu_size == sizeof(struct vtc_vcpu);
-}
-
-/*
- * A vtimer_cache built before the shared state keeps its cache to itself
- * and frees every per-vcpu shadow at unload, including ours: refuse to
- * run next to it.
- */
-static bool vtc_legacy_loaded(void)
-{
-	struct path path;
-
-	if (!strcmp(KBUILD_MODNAME, "vtimer_cache"))
-		return false;
-	if (kern_path("/sys/module/vtimer_cache", 0, &path))
-		return false;
-	path_put(&path);
-	return true;
 }
 
 /* The state with a reference taken, NULL if there is none, or an error. */
@@ -121,13 +96,15 @@ static struct vtc_shared *vtc_shared_find(void)
 	return ret ? ERR_PTR(ret) : s;
 }
 
-int vtc_state_attach(void)
+/* Find the loaded state and take a reference, or create it. */
+int vtc_state_attach(const struct vtc_member *me)
 {
 	struct vtc_new n = {};
 	struct vtc_shared *s;
 	unsigned long flags;
 	int i, ret = -EBUSY;
 
+	vtc_me = me;
 	for (i = 0; i < 500; i++) {
 		s = vtc_shared_find();
 		if (s == ERR_PTR(-EAGAIN)) {
@@ -140,11 +117,6 @@ int vtc_state_attach(void)
 		}
 		if (s)
 			break;
-		if (vtc_legacy_loaded()) {
-			pr_err("vtimer_cache is loaded without a shared state (built before in-place upgrades): disable and unload it first\n");
-			ret = -EBUSY;
-			goto out;
-		}
 		if (!n.pcpu) {
 			n.pcpu = alloc_percpu(struct vtc_pcpu);
 			if (!n.pcpu) {
@@ -169,7 +141,6 @@ int vtc_state_attach(void)
 
 	vtc_shared = s;
 	vtc_pcpu = s->pcpu;
-	vtc_cachep = &s->cache;
 	if (n.used) {
 		pr_info("state: new, version %u\n", VTC_SHARED_VERSION);
 		return 0;
@@ -187,6 +158,7 @@ out:
 	return ret;
 }
 
+/* Drop this module's reference; the last one frees everything. */
 void vtc_state_detach(void)
 {
 	struct vtc_shared *s = vtc_shared;
@@ -195,14 +167,10 @@ void vtc_state_detach(void)
 	if (!s)
 		return;
 	spin_lock_irqsave(&s->lock, flags);
-	if (s->owner == &vtc_me) {
-		/* Its misses stay on record for whoever enables next. */
-		s->missed += vtc_probe_nmissed();
+	if (s->owner == vtc_me) {
 		s->owner = NULL;
 		strscpy(s->owner_name, "-", sizeof(s->owner_name));
 	}
-	if (s->incoming == &vtc_me)
-		s->incoming = NULL;
 	spin_unlock_irqrestore(&s->lock, flags);
 
 	if (!refcount_dec_and_test(&s->refs)) {
@@ -222,35 +190,13 @@ void vtc_state_detach(void)
 }
 
 /*
- * pre_patch: this module's patch is being enabled, replacing whatever
- * patch ran before (or none). Its probes start acting now, next to the
- * owner's, which keep acting until the transition is over.
+ * post_patch: the transition is complete, and klp has dropped the patch
+ * this one replaced, if any, without running any of its callbacks. Its
+ * module stays loaded until someone unloads it: it is told, under the
+ * lock, which keeps it loaded while it is called (it clears its owner
+ * pointer under the lock when it unloads).
  */
-void vtc_state_take(void)
-{
-	struct vtc_shared *s = vtc_shared;
-	unsigned long flags;
-
-	spin_lock_irqsave(&s->lock, flags);
-	if (!s->owner) {
-		s->owner = &vtc_me;
-		strscpy(s->owner_name, KBUILD_MODNAME, sizeof(s->owner_name));
-	} else if (s->owner != &vtc_me) {
-		s->incoming = &vtc_me;
-	}
-	s->takeovers++;
-	spin_unlock_irqrestore(&s->lock, flags);
-}
-
-/*
- * post_patch: the transition is complete and klp has dropped the replaced
- * patch without running any of its callbacks. Its module stays loaded
- * until someone unloads it: its probes stop acting, and it is told. The
- * lock keeps it loaded while it is called (it clears its pointers under
- * the lock when it unloads). Misses of its probes are inherited: an unseen
- * foreign write may be behind any of them.
- */
-void vtc_state_taken(void)
+void vtc_state_enabled(void)
 {
 	struct vtc_shared *s = vtc_shared;
 	const struct vtc_member *old;
@@ -258,43 +204,111 @@ void vtc_state_taken(void)
 
 	spin_lock_irqsave(&s->lock, flags);
 	old = s->owner;
-	if (old != &vtc_me) {
-		if (old)
-			s->missed += old->nmissed();
-		s->owner = &vtc_me;
+	if (old != vtc_me) {
+		s->owner = vtc_me;
 		strscpy(s->owner_name, KBUILD_MODNAME, sizeof(s->owner_name));
 		if (old)
 			old->replaced(KBUILD_MODNAME);
 	}
-	s->incoming = NULL;
+	s->takeovers++;
 	spin_unlock_irqrestore(&s->lock, flags);
 }
 
-/* post_unpatch of a reversed upgrade: the replaced patch runs again. */
-void vtc_state_give_back(void)
+/* Should this module's counting probes count? */
+bool vtc_state_owner(void)
 {
+	return READ_ONCE(vtc_shared->owner) == vtc_me;
+}
+
+/*
+ * Per-vcpu shadows (diagnostics): every loaded build links them into one
+ * list, so that any of them can free a shadow another one allocated.
+ */
+static int vtc_vcpu_ctor(void *obj, void *shadow_data, void *ctor_data)
+{
+	struct kvm_vcpu *vcpu = obj;
+	struct vtc_vcpu *vv = shadow_data;
+	struct vtc_shared *s = vtc_shared;
+	unsigned long flags;
+	int t;
+
+	vv->vcpu = vcpu;
+	vv->pid = vcpu->kvm->userspace_pid;
+	vv->vcpu_id = vcpu->vcpu_id;
+	for (t = 0; t < VTC_NR_TIMERS; t++) {
+		vv->state[t] = -1;
+		vv->cpu[t] = -1;
+	}
+	spin_lock_irqsave(&s->lock, flags);
+	list_add_tail(&vv->node, &s->vcpus);
+	s->nr_vcpus++;
+	spin_unlock_irqrestore(&s->lock, flags);
+	return 0;
+}
+
+static void vtc_vcpu_dtor(void *obj, void *shadow_data)
+{
+	struct vtc_vcpu *vv = shadow_data;
 	struct vtc_shared *s = vtc_shared;
 	unsigned long flags;
 
 	spin_lock_irqsave(&s->lock, flags);
-	if (s->incoming == &vtc_me)
-		s->incoming = NULL;
+	list_del(&vv->node);
+	s->nr_vcpus--;
 	spin_unlock_irqrestore(&s->lock, flags);
 }
 
-/* Should this module's probes act (and count)? On every probe hit. */
-bool vtc_state_active(void)
+/*
+ * The shadow is created on first use, not at vcpu creation: vcpus exist
+ * before the patch loads. GFP_ATOMIC: loads run with preemption disabled.
+ * NULL if it cannot be allocated.
+ */
+struct vtc_vcpu *vtc_vcpu_get(struct kvm_vcpu *vcpu)
 {
-	return READ_ONCE(vtc_shared->owner) == &vtc_me ||
-	       READ_ONCE(vtc_shared->incoming) == &vtc_me;
+	struct vtc_vcpu *vv;
+
+	vv = klp_shadow_get(vcpu, VTC_SHADOW_ID);
+	if (likely(vv))
+		return vv;
+	return klp_shadow_get_or_alloc(vcpu, VTC_SHADOW_ID, sizeof(*vv),
+				       GFP_ATOMIC, vtc_vcpu_ctor, NULL);
 }
 
-bool vtc_state_owner(void)
+void vtc_vcpu_free(struct kvm_vcpu *vcpu)
 {
-	return READ_ONCE(vtc_shared->owner) == &vtc_me;
+	klp_shadow_free(vcpu, VTC_SHADOW_ID, vtc_vcpu_dtor);
 }
 
-unsigned long vtc_state_missed(void)
+void vtc_vcpu_free_all(void)
 {
-	return READ_ONCE(vtc_shared->missed);
+	klp_shadow_free_all(VTC_SHADOW_ID, vtc_vcpu_dtor);
+}
+
+void vtc_vcpu_show(struct seq_file *m)
+{
+	struct vtc_shared *s = vtc_shared;
+	struct vtc_vcpu *vv;
+	unsigned long flags;
+
+	seq_puts(m, "# pid vcpu issued skipped vtimer_state vtimer_cpu ptimer_state ptimer_cpu\n");
+	spin_lock_irqsave(&s->lock, flags);
+	list_for_each_entry(vv, &s->vcpus, node)
+		seq_printf(m, "%d %d %llu %llu %d %d %d %d\n", vv->pid,
+			   vv->vcpu_id, vv->issued, vv->skipped,
+			   vv->state[0], vv->cpu[0], vv->state[1], vv->cpu[1]);
+	spin_unlock_irqrestore(&s->lock, flags);
+}
+
+void vtc_vcpu_reset_counts(void)
+{
+	struct vtc_shared *s = vtc_shared;
+	struct vtc_vcpu *vv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&s->lock, flags);
+	list_for_each_entry(vv, &s->vcpus, node) {
+		vv->issued = 0;
+		vv->skipped = 0;
+	}
+	spin_unlock_irqrestore(&s->lock, flags);
 }

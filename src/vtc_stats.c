@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vtimer-cache: /sys/kernel/debug/<module name>/ (root only), like
- * /sys/kernel/livepatch/<module name>: vtimer_cache, or the name a newer
- * build was given for an upgrade in place. The counters are shared by
- * every loaded build (vtc_state.h), so both directories show the same.
+ * vtimer-cache: /sys/kernel/debug/<module name>/stats and vcpus (root
+ * only). The directory is vtc_main.c's, named after the module like
+ * /sys/kernel/livepatch/<module name>. The counters are shared by every
+ * loaded build (vtc_state.h), so every build's directory shows the same.
  *
- *   stats    counters, one "name value" pair per line (format in README);
+ *   stats    counters, one "name value" pair per line (docs/operations.md);
  *            writing "0" or "reset" zeroes them, anything else is -EINVAL
- *   vcpus    per-vcpu shadow state: pid vcpu issued skipped ...
- *   control  "enable": register the klp patch again after it was disabled
+ *   vcpus    per-vcpu counts (diag=1): pid vcpu issued skipped ...
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,12 +17,27 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "vtc.h"
-#include "vtc_state.h"
+#include "vtc_core.h"
+#include "vtc_stats.h"
 
-#define VTC_STATS_VERSION	2
+#define VTC_STATS_VERSION	3
 
-static struct dentry *vtc_dir;
+static const struct vtc_stats_src *vtc_src;
+
+static const char *const vtc_inval_names[VTC_INV_NR] = {
+	[VTC_INV_HOST_ACK]	= "host_ack",
+	[VTC_INV_NESTED]	= "nested",
+	[VTC_INV_DEACTIVATE]	= "deactivate",
+	[VTC_INV_HOTPLUG]	= "cpu_hotplug",
+	[VTC_INV_CPU_PM]	= "cpu_pm",
+	[VTC_INV_TRANSITION]	= "transition",
+	[VTC_INV_WRITE_ERROR]	= "write_error",
+};
+
+static struct vtc_stats_cpu *vtc_cpu_stats(int cpu)
+{
+	return &per_cpu_ptr(vtc_pcpu, cpu)->stats;
+}
 
 static void vtc_sum(struct vtc_stats_cpu *sum)
 {
@@ -31,17 +45,15 @@ static void vtc_sum(struct vtc_stats_cpu *sum)
 
 	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
-		struct vtc_stats_cpu *s = per_cpu_ptr(&vtc_stats, cpu);
+		struct vtc_stats_cpu *s = vtc_cpu_stats(cpu);
 
 		sum->loads += READ_ONCE(s->loads);
 		for (t = 0; t < VTC_NR_TIMERS; t++) {
 			sum->issued[t] += READ_ONCE(s->issued[t]);
 			sum->skipped[t] += READ_ONCE(s->skipped[t]);
 			for (v = 0; v < 2; v++) {
-				sum->probe_writes[t][v] +=
-					READ_ONCE(s->probe_writes[t][v]);
-				sum->foreign_writes[t][v] +=
-					READ_ONCE(s->foreign_writes[t][v]);
+				sum->writes[t][v] += READ_ONCE(s->writes[t][v]);
+				sum->foreign[t][v] += READ_ONCE(s->foreign[t][v]);
 			}
 			sum->learnt_ack[t] += READ_ONCE(s->learnt_ack[t]);
 			sum->learnt_eoi[t] += READ_ONCE(s->learnt_eoi[t]);
@@ -100,22 +112,21 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 {
 	struct vtc_stats_cpu sum;
 	u64 issued, skipped, probe;
+	unsigned long gen;
 	int cpu, t, i;
 
 	vtc_sum(&sum);
 	issued = sum.issued[0] + sum.issued[1];
 	skipped = sum.skipped[0] + sum.skipped[1];
-	probe = sum.probe_writes[0][0] + sum.probe_writes[0][1] +
-		sum.probe_writes[1][0] + sum.probe_writes[1][1];
+	probe = sum.writes[0][0] + sum.writes[0][1] +
+		sum.writes[1][0] + sum.writes[1][1];
 
 	seq_printf(m, "version %d\n", VTC_STATS_VERSION);
-	seq_printf(m, "patch %s\n", vtc_patch_state_name());
-	seq_printf(m, "trusted %d\n", READ_ONCE(vtc_cache.trusted));
-	seq_printf(m, "epoch %lu\n", vtc_epoch_read(&vtc_cache.epoch));
-	seq_printf(m, "foreign_inflight %d\n",
-		   vtc_count_read(&vtc_cache.foreign_inflight));
-	seq_printf(m, "probe_missed %lu\n",
-		   vtc_probe_nmissed() + vtc_state_missed());
+	gen = vtc_trust_gen(&vtc_shared->trust);
+	seq_printf(m, "patch %s\n", vtc_src->patch_state());
+	seq_printf(m, "trusted %d\n", gen != 0);
+	seq_printf(m, "generation %lu\n", gen);
+	seq_printf(m, "probe_missed %lu\n", vtc_src->probe_missed());
 	seq_printf(m, "irq.vtimer %u\n", vtc_host_irq[0]);
 	seq_printf(m, "irq.ptimer %u\n", vtc_host_irq[1]);
 	seq_printf(m, "loads %llu\n", sum.loads);
@@ -131,13 +142,13 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, "issued.%s %llu\n", n, sum.issued[t]);
 		seq_printf(m, "skipped.%s %llu\n", n, sum.skipped[t]);
 		seq_printf(m, "writes.%s.inactive %llu\n", n,
-			   sum.probe_writes[t][0]);
+			   sum.writes[t][0]);
 		seq_printf(m, "writes.%s.active %llu\n", n,
-			   sum.probe_writes[t][1]);
+			   sum.writes[t][1]);
 		seq_printf(m, "foreign.%s.inactive %llu\n", n,
-			   sum.foreign_writes[t][0]);
+			   sum.foreign[t][0]);
 		seq_printf(m, "foreign.%s.active %llu\n", n,
-			   sum.foreign_writes[t][1]);
+			   sum.foreign[t][1]);
 		seq_printf(m, "learnt.%s.host_ack %llu\n", n,
 			   sum.learnt_ack[t]);
 		seq_printf(m, "learnt.%s.guest_deactivate %llu\n", n,
@@ -146,7 +157,8 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 	for (i = 0; i < VTC_INV_NR; i++)
 		seq_printf(m, "inval.%s %llu\n", vtc_inval_names[i],
 			   sum.inval[i]);
-	seq_printf(m, "shadow.vcpus %d\n", vtc_vcpu_count());
+	seq_printf(m, "diag %d\n", READ_ONCE(vtc_diag));
+	seq_printf(m, "shadow.vcpus %d\n", READ_ONCE(vtc_shared->nr_vcpus));
 	seq_printf(m, "shadow.alloc_failed %llu\n", sum.shadow_alloc_failed);
 	seq_printf(m, "verify %d\n", READ_ONCE(vtc_verify));
 	seq_printf(m, "verify.checked %llu\n", sum.verify_checked);
@@ -154,7 +166,7 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "verify.wrong_skips %llu\n", sum.verify_wrong_skips);
 	vtc_state_show(m);
 	for_each_possible_cpu(cpu) {
-		struct vtc_stats_cpu *s = per_cpu_ptr(&vtc_stats, cpu);
+		struct vtc_stats_cpu *s = vtc_cpu_stats(cpu);
 
 		seq_printf(m, "cpu%d.loads %llu\n", cpu, READ_ONCE(s->loads));
 		seq_printf(m, "cpu%d.issued %llu\n", cpu,
@@ -162,21 +174,21 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, "cpu%d.skipped %llu\n", cpu,
 			   READ_ONCE(s->skipped[0]) + READ_ONCE(s->skipped[1]));
 		seq_printf(m, "cpu%d.writes %llu\n", cpu,
-			   READ_ONCE(s->probe_writes[0][0]) +
-			   READ_ONCE(s->probe_writes[0][1]) +
-			   READ_ONCE(s->probe_writes[1][0]) +
-			   READ_ONCE(s->probe_writes[1][1]));
+			   READ_ONCE(s->writes[0][0]) +
+			   READ_ONCE(s->writes[0][1]) +
+			   READ_ONCE(s->writes[1][0]) +
+			   READ_ONCE(s->writes[1][1]));
 	}
 	return 0;
 }
 
-void vtc_stats_reset(void)
+static void vtc_stats_reset(void)
 {
 	int cpu;
 
 	/* Racy against concurrent increments by design: a counter reset. */
 	for_each_possible_cpu(cpu)
-		memset(per_cpu_ptr(&vtc_stats, cpu), 0,
+		memset(vtc_cpu_stats(cpu), 0,
 		       sizeof(struct vtc_stats_cpu));
 	vtc_vcpu_reset_counts();
 }
@@ -187,7 +199,7 @@ static int vtc_stats_open(struct inode *inode, struct file *file)
 }
 
 /* Read the single word written to a control file, or fail. */
-static int vtc_read_word(const char __user *ubuf, size_t count, char *buf,
+int vtc_read_word(const char __user *ubuf, size_t count, char *buf,
 			 size_t size)
 {
 	if (!count || count >= size)
@@ -230,42 +242,10 @@ static int vtc_vcpus_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(vtc_vcpus);
 
-static ssize_t vtc_control_write(struct file *file, const char __user *ubuf,
-				 size_t count, loff_t *ppos)
+void vtc_stats_debugfs_init(struct dentry *dir,
+			    const struct vtc_stats_src *src)
 {
-	char buf[16];
-	int ret;
-
-	ret = vtc_read_word(ubuf, count, buf, sizeof(buf));
-	if (ret)
-		return ret;
-	if (strcmp(buf, "enable"))
-		return -EINVAL;
-	ret = vtc_patch_enable();
-	return ret ? ret : count;
-}
-
-static const struct file_operations vtc_control_fops = {
-	.owner		= THIS_MODULE,
-	.write		= vtc_control_write,
-	.llseek		= noop_llseek,
-};
-
-int vtc_debugfs_init(void)
-{
-	vtc_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
-	if (IS_ERR(vtc_dir)) {
-		pr_err("cannot create debugfs directory: %ld\n",
-		       PTR_ERR(vtc_dir));
-		return PTR_ERR(vtc_dir);
-	}
-	debugfs_create_file("stats", 0600, vtc_dir, NULL, &vtc_stats_fops);
-	debugfs_create_file("vcpus", 0400, vtc_dir, NULL, &vtc_vcpus_fops);
-	debugfs_create_file("control", 0200, vtc_dir, NULL, &vtc_control_fops);
-	return 0;
-}
-
-void vtc_debugfs_exit(void)
-{
-	debugfs_remove_recursive(vtc_dir);
+	vtc_src = src;
+	debugfs_create_file("stats", 0600, dir, NULL, &vtc_stats_fops);
+	debugfs_create_file("vcpus", 0400, dir, NULL, &vtc_vcpus_fops);
 }

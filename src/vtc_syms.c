@@ -15,7 +15,7 @@
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 
-#include "vtc.h"
+#include "vtc_syms.h"
 
 typedef int (*vtc_each_match_fn)(int (*fn)(void *, unsigned long),
 				 const char *name, void *data);

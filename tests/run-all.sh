@@ -204,7 +204,6 @@ vm module-leak --gic 3 --mode vhe --timeout 600 tests/guest/module-leak.sh v3 10
 
 # Upgrade in place: klp atomic replace by a newer build, with VMs running.
 mods=(--add vtimer_cache.ko --add build/vtimer_cache_v2.ko --add build/vtimer_cache_v9.ko)
-[ -f build/legacy/vtimer_cache.ko ] && mods+=(--add build/legacy/vtimer_cache.ko:/vtc/legacy/)
 vm module-upgrade-v3-vhe --gic 3 --mode vhe --timeout 600 tests/guest/module-upgrade.sh v3
 vm module-upgrade-v2-nvhe --gic 2 --mode nvhe --timeout 600 tests/guest/module-upgrade.sh v2
 

@@ -48,10 +48,12 @@ workload
 grep -E '^(patch|loads|writes|writes_per_load|issued|skipped|skip_ratio|learnt\.|inval\.)' $VTC_DBG/stats
 summary
 
-phase "5. per-vcpu shadow state of a running VM ($VTC_DBG/vcpus)"
-vtc-vmm --gic "$gic" --iters 100000 --vcpus 2 mmio-user >/dev/null 2>&1 &
+phase "5. per-vcpu counts of a running VM (diag=1, $VTC_DBG/vcpus)"
+echo 1 >/sys/module/vtimer_cache/parameters/diag
+vtc-vmm --gic "$gic" --until-signal --vcpus 2 mmio-user >/dev/null 2>&1 &
 vm=$!
-sleep 2
+shadows() { [ "$(vtc_stat shadow.vcpus)" = 2 ]; }
+vtc_until 60 shadows
 cat $VTC_DBG/vcpus
 kill -TERM $vm
 wait $vm 2>/dev/null

@@ -12,6 +12,18 @@ vtc_check "debugfs stats is root-only (0600)" test "$(stat -c %a $VTC_DBG/stats)
 vtc_check "debugfs vcpus is root-only (0400)" test "$(stat -c %a $VTC_DBG/vcpus)" = 400
 vtc_check "debugfs control is root-only (0200)" test "$(stat -c %a $VTC_DBG/control)" = 200
 vtc_check "timer irqs found" test "$(vtc_stat irq.vtimer)" -gt 0
+vtc_check "diagnostics off by default" test "$(vtc_stat diag)" = 0
+vtc_vmm --iters 50 mmio-user >/dev/null
+vtc_check "no per-vcpu shadow without diag" test "$(vtc_stat shadow.vcpus)" = 0
+echo 1 >/sys/module/vtimer_cache/parameters/diag
+vtc-vmm --until-signal mmio-user >/dev/null 2>&1 &
+vm=$!
+one_listed() { [ "$(grep -vc '^#' $VTC_DBG/vcpus)" = 1 ]; }
+vtc_check "diag=1 at run time: a running VM's vcpu is listed" vtc_until 60 one_listed
+kill -TERM $vm
+vtc_check "that VM ends cleanly" wait $vm
+vtc_check "its shadow goes with it" test "$(vtc_stat shadow.vcpus)" = 0
+echo 0 >/sys/module/vtimer_cache/parameters/diag
 
 # Bad input: -EINVAL and nothing changed.
 vtc_vmm --iters 50 mmio-user >/dev/null

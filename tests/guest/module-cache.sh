@@ -92,11 +92,26 @@ vtc_expect "cached timer-mmio: issued writes within 5% of the floor (+4 priming)
 run "cached migrate again" --iters "$TITERS" migrate
 vtc_expect "cached migrate: vcpu moved between CPUs" "$(vtc_field "$VTC_TOTAL" migrations)" ">" 0
 
-# --- the hot path: no BRK kprobe while enabled -------------------------------
+# --- the hot path: nothing but the klp redirects while enabled ---------------
 n=$(wc -l </sys/kernel/debug/kprobes/list)
 vtc_check "no kprobe (BRK) registered while enabled ($n)" test "$n" = 0
-grep -E 'irq_set_irqchip_state|kvm_timer_vcpu_load|kvm_arch_vcpu_destroy' \
-	/sys/kernel/tracing/enabled_functions | sed 's/^/# ftrace: /'
+ef=/sys/kernel/tracing/enabled_functions
+sed 's/^/# ftrace: /' $ef
+# Every exit runs these; every load the first. The module hooks none.
+for f in kvm_timer_vcpu_load kvm_vgic_sync_hwstate vgic_v3_fold_lr_state \
+	vgic_v2_fold_lr_state kvm_vgic_flush_hwstate; do
+	vtc_check "enabled: nothing hooked on $f" sh -c "! grep -q '^$f ' $ef"
+done
+# The patched functions (klp's sysfs lists them): one ftrace ops each,
+# the klp redirect, and no other.
+nf=0
+for d in "$VTC_LP"/vmlinux/*,*; do
+	f=${d##*/}
+	f=${f%,*}
+	nf=$((nf + 1))
+	vtc_check "enabled: $f has one ftrace ops, klp's" grep -q "^$f (1) .*klp_ftrace_handler" $ef
+done
+vtc_expect "patched functions listed by klp" "$nf" ">=" 5
 
 # --- the kernel's own tracepoint still fires with the patch on ---------------
 ev=/sys/kernel/tracing/events/kvm/kvm_timer_update_irq
@@ -116,7 +131,9 @@ vtc_expect "tracepoint kvm_timer_update_irq fires with the patch on" "$on" ">" 0
 vtc_expect "tracepoint: as many events on as off (within 10%)" \
 	"$(awk -v a="$on" -v b="$off" 'BEGIN { d = a - b; if (d < 0) d = -d; print d / b }')" "<=" 0.1
 
-# --- after disable: stock again ---------------------------------------------
+# --- after disable: stock again, and only the counting probes ----------------
+vtc_check "disabled: the counting probe on kvm_timer_vcpu_load" grep -q "^kvm_timer_vcpu_load (1) " $ef
+vtc_check "disabled: no klp redirect left" sh -c "! grep -q klp_ftrace_handler $ef"
 run "stock again idle mmio-user" --iters "$ITERS" mmio-user
 vtc_expect "disabled again: writes per load back to stock" "$(vtc_stat writes_per_load)" "==" "$stock"
 vtc_check "rmmod" rmmod vtimer_cache

@@ -1,57 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vtimer-cache mirror of arch/arm64/kvm/arch_timer.c
- * Release: Linux 7.3.4 (Debian linux-source-7.3 7.3.4-1~bpo13+1)
  *
  * Copyright (C) 2012 ARM Ltd.
  * Author: Marc Zyngier <marc.zyngier@arm.com>
  *
  * Copies of the functions the klp patch replaces, and of the static inline
- * helpers they need. Each copy is the 7.3.4 text, changed only where a line
- * is marked "vtc:". `make klp-diff` prints the delta against the original.
+ * helpers they need, in the text of every release src/mirror/releases
+ * lists this file for. Each copy is the original, changed only where a
+ * line is marked "vtc:"; `make klp-diff` prints the delta.
  *
- * From 7.2.13 to 7.3.4 arch_timer.c changed timer_save_state(),
- * timer_restore_state(), timer_set_traps() and timer_irqs_are_valid(), and
- * timer_get_offset() became a macro: none of them is copied or called here,
- * and every function below has the same text in both releases. This file is
- * still separate from the 7.2 one because the copies are compiled against
- * 7.3's layouts (struct vgic_global lost ich_vtr_el2, the vcpu sysreg enum
- * moved HCR_EL2 out of the VNCR block), and must only ever run on 7.3.
- *
- * Replaced (out-of-line in a gcc-12 build of 7.3, checked at load time by
- * klp itself: an inlined target is "not found" and the load fails):
- *   kvm_arch_timer_handler   - the host acked the PPI: it is active now
+ * Replaced:
  *   kvm_timer_vcpu_load_gic  - the write that may be skipped
+ *   kvm_arch_timer_handler   - the host acked the PPI: it is active now
+ *   kvm_timer_cpu_down       - masking a forwarded PPI deactivates it
  * Copied helpers: userspace_irqchip, set_timer_irq_phys_active.
- * kvm_timer_update_irq() is called, not copied: the cache does not depend
- * on the timer's level (docs/design.md).
  *
- * Non-exported symbols they use are looked up once at load time (see
- * vtc_mirror_syms[]) and reached through pointers; the #defines below keep
- * the copied text identical to the original.
+ * Non-exported symbols they use are looked up once at load time and
+ * reached through pointers; the #defines below keep the copied text
+ * identical to the original.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/cpu.h>
-#include <linux/kvm.h>
-#include <linux/kvm_host.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
-#include <linux/irqdomain.h>
-#include <linux/uaccess.h>
+#include <linux/kallsyms.h>
+#include <linux/kvm_host.h>
 
-#include <clocksource/arm_arch_timer.h>
-#include <asm/arch_timer.h>
 #include <asm/kvm_emulate.h>
-#include <asm/kvm_hyp.h>
 #include <asm/kvm_nested.h>
-
-#include <kvm/arm_vgic.h>
 #include <kvm/arm_arch_timer.h>
+#include <kvm/arm_vgic.h>
 
-#include "vtc.h"
+#include "vtc_core.h"
+#include "vtc_mirror.h"
+#include "vtc_syms.h"
 
-/* Non-exported symbols of vmlinux, resolved by vtc_mirror_init(). */
 static unsigned int *vtc_p_host_vtimer_irq;
 static unsigned int *vtc_p_host_ptimer_irq;
 static struct static_key_false *vtc_p_has_gic_active_state;
@@ -65,7 +49,7 @@ static void (*vtc_p_kvm_timer_update_irq)(struct kvm_vcpu *vcpu,
 					  struct arch_timer_context *timer_ctx);
 static struct vgic_global *vtc_p_kvm_vgic_global_state;
 
-static const struct vtc_sym vtc_mirror_syms[] = {
+static const struct vtc_sym vtc_timer_syms[] = {
 	{ "host_vtimer_irq", &vtc_p_host_vtimer_irq },
 	{ "host_ptimer_irq", &vtc_p_host_ptimer_irq },
 	{ "has_gic_active_state", &vtc_p_has_gic_active_state },
@@ -77,6 +61,7 @@ static const struct vtc_sym vtc_mirror_syms[] = {
 };
 
 #define host_vtimer_irq			(*vtc_p_host_vtimer_irq)
+#define host_ptimer_irq			(*vtc_p_host_ptimer_irq)
 #define kvm_timer_pending(c)		vtc_p_kvm_timer_pending(c)
 #define get_timer_map(v, m)		vtc_p_get_timer_map(v, m)
 #define kvm_vgic_map_is_active(v, i)	vtc_p_kvm_vgic_map_is_active(v, i)
@@ -126,11 +111,10 @@ static irqreturn_t kvm_arch_timer_handler(int irq, void *dev_id)
 }
 /* VTC-MIRROR END */
 
-
 /* VTC-MIRROR BEGIN set_timer_irq_phys_active */
 static inline void set_timer_irq_phys_active(struct arch_timer_context *ctx, bool active)
 {
-	int r = vtc_set_irq_phys_active(ctx, active); /* vtc: cached write */
+	int r = vtc_load_timer(ctx, active); /* vtc: cached write */
 
 	WARN_ON(r);
 }
@@ -161,30 +145,69 @@ static void kvm_timer_vcpu_load_gic(struct arch_timer_context *ctx)
 }
 /* VTC-MIRROR END */
 
-static struct klp_func vtc_mirror_funcs[] = {
+/* VTC-MIRROR BEGIN kvm_timer_cpu_down */
+/* vtc: the module's own copy, static */
+static void vtc_kvm_timer_cpu_down(void)
+{
+	unsigned long flags; /* vtc: the masks and the forget, as one */
+
+	local_irq_save(flags); /* vtc */
+	disable_percpu_irq(host_vtimer_irq);
+	if (host_ptimer_irq)
+		disable_percpu_irq(host_ptimer_irq);
+	vtc_cpu_forget(VTC_INV_DEACTIVATE); /* vtc: masking deactivated them */
+	local_irq_restore(flags); /* vtc */
+}
+/* VTC-MIRROR END */
+
+static struct klp_func vtc_timer_funcs[] = {
 	{
 		.old_name = "kvm_timer_vcpu_load_gic",
 		.new_func = kvm_timer_vcpu_load_gic,
 	}, {
 		.old_name = "kvm_arch_timer_handler",
 		.new_func = kvm_arch_timer_handler,
+	}, {
+		.old_name = "kvm_timer_cpu_down",
+		.new_func = vtc_kvm_timer_cpu_down,
 	}, { }
 };
 
-static int vtc_mirror_init(void)
+/* Is the function at @addr the one named @name (at offset 0)? */
+static bool vtc_is_func(const void *addr, const char *name)
 {
-	int ret;
+	char buf[KSYM_SYMBOL_LEN];
+	size_t n = strlen(name);
 
-	ret = vtc_syms_resolve(vtc_mirror_syms, ARRAY_SIZE(vtc_mirror_syms));
-	if (ret)
-		return ret;
+	if (!addr)
+		return false;
+	sprint_symbol(buf, (unsigned long)addr);
+	return !strncmp(buf, name, n) && !strncmp(buf + n, "+0x0/", 5);
+}
 
+/*
+ * The cache's argument (docs/design.md) holds for a host whose timer PPIs
+ * are a GICv3 or GICv2 interrupt in EOImode 1: a forwarded PPI stays
+ * active after the host's EOI, the guest's deactivation through a HW list
+ * register deactivates it, and a write of its active state goes to the
+ * writing CPU's bank. Refuse anything else.
+ */
+static int vtc_timer_check_host(void)
+{
+	struct vgic_global *g = vtc_p_kvm_vgic_global_state;
+	unsigned int irqs[] = { host_vtimer_irq, host_ptimer_irq };
+	int i;
+
+	if (g->type != VGIC_V2 && g->type != VGIC_V3) {
+		pr_err("the host GIC is not a GICv3 or GICv2 (vgic type %d, e.g. GICv5): not supported, refusing to load\n",
+		       g->type);
+		return -ENODEV;
+	}
 	/*
 	 * Without hardware deactivation (e.g. Apple M1), "active" is emulated
-	 * by masking the PPI and the guest's EOI does not reach the GIC: the
-	 * argument in docs/design.md does not hold there.
+	 * by masking the PPI and the guest's EOI does not reach the GIC.
 	 */
-	if (vtc_p_kvm_vgic_global_state->no_hw_deactivation) {
+	if (g->no_hw_deactivation) {
 		pr_err("this GIC has no hardware deactivation of forwarded interrupts: not supported, refusing to load\n");
 		return -ENODEV;
 	}
@@ -192,16 +215,39 @@ static int vtc_mirror_init(void)
 		pr_err("KVM does not program the timer's active state on this host (no GIC): nothing to cache, refusing to load\n");
 		return -ENODEV;
 	}
+	for (i = 0; i < ARRAY_SIZE(irqs); i++) {
+		struct irq_data *d;
 
-	vtc_host_irq[0] = *vtc_p_host_vtimer_irq;
-	vtc_host_irq[1] = *vtc_p_host_ptimer_irq;
+		if (!irqs[i])
+			continue;
+		d = irq_get_irq_data(irqs[i]);
+		if (!d || !d->chip ||
+		    !vtc_is_func(d->chip->irq_eoi, "gic_eoimode1_eoi_irq") ||
+		    !vtc_is_func(d->chip->irq_set_irqchip_state,
+				 "gic_irq_set_irqchip_state")) {
+			pr_err("timer irq %u is not a GIC EOImode 1 interrupt (chip %s): not supported, refusing to load\n",
+			       irqs[i], d && d->chip ? d->chip->name : "none");
+			return -ENODEV;
+		}
+	}
 	return 0;
 }
 
-const struct vtc_mirror vtc_mirror = {
-	.release	= "7.3.4",
-	.source		= "arch/arm64/kvm/arch_timer.c",
-	.funcs		= vtc_mirror_funcs,
-	.nr_funcs	= ARRAY_SIZE(vtc_mirror_funcs) - 1,
-	.init		= vtc_mirror_init,
+static int vtc_timer_init(void)
+{
+	int ret;
+
+	ret = vtc_syms_resolve(vtc_timer_syms, ARRAY_SIZE(vtc_timer_syms));
+	if (ret)
+		return ret;
+	ret = vtc_timer_check_host();
+	if (ret)
+		return ret;
+	return vtc_core_init(host_vtimer_irq, host_ptimer_irq);
+}
+
+const struct vtc_mirror vtc_mirror_arch_timer = {
+	.source	= "arch/arm64/kvm/arch_timer.c",
+	.funcs	= vtc_timer_funcs,
+	.init	= vtc_timer_init,
 };
