@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
 	--profile) profile=1; shift ;;
 	--smoke)
 		smoke=1 check=--check configs=v3-vhe workloads=mmio-user,hvc phases=stock,on
-		iters=300 hiters=2000 repeats=2 warmup=1
+		iters=800 hiters=5000 repeats=2 warmup=1
 		shift ;;
 	*) usage ;;
 	esac
