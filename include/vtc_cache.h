@@ -60,6 +60,7 @@ struct vtc_cache_cpu {
 	unsigned long known[VTC_NR_TIMERS];	/* generation state[t] is of */
 	unsigned char state[VTC_NR_TIMERS];	/* the bit, if known */
 	unsigned char nested;	/* a nested-virt vcpu was loaded since */
+	unsigned long load_gen;	/* generation of the last patched load */
 };
 
 /* The trust generation: 0 = not trusted (klp transition, disabled). */
@@ -187,23 +188,29 @@ static inline enum vtc_fold vtc_cache_fold(unsigned long gen,
 }
 
 /*
- * A vcpu is loaded on this CPU (@nested: it has nested virtualization),
- * before its timers are programmed. A nested guest deactivates through
- * list registers that the host never folds (vgic_v3_sync_nested()), so a
- * known 1 does not outlive the residency of a nested-virt vcpu: it is
- * forgotten at the next load. Returns the timers whose 1 was forgotten.
+ * A vcpu is loaded on this CPU in generation @gen (@nested: it has nested
+ * virtualization), before its timers are programmed. A nested guest
+ * deactivates through list registers that the host never folds
+ * (vgic_v3_sync_nested()), so a known 1 does not outlive the residency of
+ * a nested-virt vcpu: it is forgotten at the next load. A residency that
+ * began in another generation may have begun in stock code, which set no
+ * flag: klp can switch a task to the patched code while its vcpu stays
+ * loaded (klp_sched_try_switch() in __schedule(), which may pick the same
+ * task again). Returns the timers whose 1 was forgotten.
  */
 static inline unsigned int vtc_cache_load_begin(struct vtc_cache_cpu *c,
+						unsigned long gen,
 						bool nested)
 {
 	unsigned int forgot = 0;
 	int t;
 
-	if (c->nested)
+	if (c->nested || c->load_gen != gen)
 		for (t = 0; t < VTC_NR_TIMERS; t++)
 			if (vtc_cache_forget_active(c, t))
 				forgot |= 1U << t;
 	c->nested = nested;
+	c->load_gen = gen;
 	return forgot;
 }
 

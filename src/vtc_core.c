@@ -181,13 +181,14 @@ int vtc_load_timer(struct arch_timer_context *ctx, bool active)
 
 	local_irq_save(flags);
 	p = this_cpu_ptr(vtc_pcpu);
+	gen = vtc_trust_gen(&vtc_shared->trust);
 	if (t == 0) {
 		/* Once per load: the vtimer is always programmed first. */
-		if (unlikely(vtc_cache_load_begin(&p->hw, vcpu_has_nv(vcpu))))
+		if (unlikely(vtc_cache_load_begin(&p->hw, gen,
+						  vcpu_has_nv(vcpu))))
 			vtc_inval(p, VTC_INV_NESTED);
 		p->stats.loads++;
 	}
-	gen = vtc_trust_gen(&vtc_shared->trust);
 	skip = vtc_cache_may_skip(gen, &p->hw, t, active);
 	if (unlikely(READ_ONCE(vtc_verify)))
 		vtc_verify_write(p, irq, active, skip);

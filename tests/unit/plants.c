@@ -63,16 +63,16 @@ bool mod_load_timer(struct model *m, int c, int t, bool v, bool nv)
 	bool skip;
 	int ret;
 
-	if (t == 0 && m->plant != P_NO_LOAD_BEGIN &&
-	    m->plant != P_LATE_LOAD_BEGIN && vtc_cache_load_begin(p, nv))
-		m->n->cov[C_LOAD_BEGIN_FORGOT]++;
 	g = gen(m);
+	if (t == 0 && m->plant != P_NO_LOAD_BEGIN &&
+	    m->plant != P_LATE_LOAD_BEGIN && vtc_cache_load_begin(p, g, nv))
+		m->n->cov[C_LOAD_BEGIN_FORGOT]++;
 	if (m->plant == P_SKIP_NO_GEN)
 		skip = p->known[t] && p->state[t] == v;
 	else
 		skip = vtc_cache_may_skip(g, p, t, v);
 	if (t == 0 && m->plant == P_LATE_LOAD_BEGIN)
-		vtc_cache_load_begin(p, nv);
+		vtc_cache_load_begin(p, g, nv);
 	if (skip)
 		return true;
 	/* Through the patched irq_set_irqchip_state(): mod_written(). */
