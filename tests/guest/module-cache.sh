@@ -92,6 +92,17 @@ vtc_expect "cached timer-mmio: issued writes within 5% of the floor (+4 priming)
 run "cached migrate again" --iters "$TITERS" migrate
 vtc_expect "cached migrate: vcpu moved between CPUs" "$(vtc_field "$VTC_TOTAL" migrations)" ">" 0
 
+# --- foreign writes: the guest sets and clears the PPI's active state --------
+# KVM writes the physical bit for it (vgic_hw_irq_change_active()), on the
+# CPU the vcpu thread runs on. Two vcpus, whose threads move to the next
+# CPU every 7 exits: a load on a CPU may come from the vcpu that wrote its
+# bit, wanting that value, or from the other one, wanting the other value.
+run "cached active-mmio" --iters "$TITERS" --vcpus 2 --migrate 7 active-mmio
+vtc_expect "cached active-mmio: KVM's writes of 1 for the guest seen" "$(vtc_stat foreign.vtimer.active)" ">" 0
+vtc_expect "cached active-mmio: and of 0" "$(vtc_stat foreign.vtimer.inactive)" ">" 0
+vtc_expect "cached active-mmio: loads after them skip (the bit learnt from KVM's write)" "$(vtc_stat skipped.vtimer)" ">" 0
+vtc_expect "cached active-mmio: vcpu moved between CPUs" "$(vtc_field "$VTC_TOTAL" migrations)" ">" 0
+
 # --- the hot path: nothing but the klp redirects while enabled ---------------
 n=$(wc -l </sys/kernel/debug/kprobes/list)
 vtc_check "no kprobe (BRK) registered while enabled ($n)" test "$n" = 0

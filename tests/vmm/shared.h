@@ -37,6 +37,7 @@
 #define W_TIMER			3
 #define W_TIMER_MMIO		4
 #define W_WFI			5
+#define W_ACTIVE_MMIO		6
 
 /* Deliberate guest bugs, to check that errors are caught (--break). */
 #define BRK_NO_EOI		(1 << 0)	/* never EOI the timer irq */

@@ -247,6 +247,8 @@ static void usage(FILE *f)
 "\n"
 "workloads:\n"
 "  mmio-user   MMIO writes that exit to this VMM, timer idle\n"
+"  active-mmio the guest sets and clears INTID 27's active state in its\n"
+"              GIC (I[SC]ACTIVER0), an exit to this VMM after each\n"
 "  hvc         in-kernel hypercalls (PSCI_VERSION), no exits\n"
 "  timer       virtual timer interrupts taken through the vgic\n"
 "  timer-mmio  timer with MMIO exits while pending/active/after EOI\n"
@@ -359,6 +361,7 @@ static const struct {
 	int wl;
 } workloads[] = {
 	{ "mmio-user", W_MMIO },
+	{ "active-mmio", W_ACTIVE_MMIO },
 	{ "hvc", W_HVC },
 	{ "timer", W_TIMER },
 	{ "timer-mmio", W_TIMER_MMIO },

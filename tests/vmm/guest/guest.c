@@ -35,6 +35,7 @@ _Static_assert(offsetof(struct vtc_block, ttbr) == 12 * 8, "start.S");
 #define GICD_ISPENDR	0x0200
 #define GICD_ICPENDR	0x0280
 #define GICD_ISACTIVER	0x0300
+#define GICD_ICACTIVER	0x0380
 #define GICD_IPRIORITYR	0x0400
 #define GICR_WAKER	0x0014
 #define GICR_SGI	0x10000
@@ -314,6 +315,30 @@ static u64 hvc_loop(vblock *b)
 	return ST_OK;
 }
 
+/*
+ * active-mmio: the guest sets and clears the active state of INTID 27 in
+ * its own GIC registers (I[SC]ACTIVER0), with an exit to the VMM after
+ * each: KVM writes the physical timer PPI's active state for it
+ * (vgic_hw_irq_change_active()), a write the host's timer code did not
+ * make, and the vcpu is then put and loaded wanting that value. Timer off,
+ * nothing ever pending: the state is only what the guest wrote.
+ */
+static u64 active_loop(vblock *b)
+{
+	u64 base = ppi_base(b), i;
+
+	timer_off();
+	gic_init(b);
+	for (i = 0; i < b->iters; i++) {
+		w32(base + GICD_ISACTIVER, BIT27);
+		ping(b, 0);
+		w32(base + GICD_ICACTIVER, BIT27);
+		ping(b, 1);
+		b->progress++;
+	}
+	return ST_OK;
+}
+
 static u64 mmio_loop(vblock *b)
 {
 	u64 i;
@@ -339,6 +364,9 @@ void guest_main(vblock *b)
 		break;
 	case W_HVC:
 		st = hvc_loop(b);
+		break;
+	case W_ACTIVE_MMIO:
+		st = active_loop(b);
 		break;
 	case W_TIMER:
 	case W_TIMER_MMIO:
