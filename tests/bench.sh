@@ -259,10 +259,13 @@ fi
 echo "bench: $csv, $md" >&2
 
 # The cost tool: host kernel instructions per guest exit, stock / patch on
-# / patch off, on the same configurations and module (tests/cost/run.sh).
+# / patch off, on the same configurations, with the module of this tree
+# built for the bench kernel (tests/cost/run.sh).
 if [ $host = 0 ] && [ -z "$report" ] && [ $cost = 1 ]; then
 	echo "bench: cost tool (host instructions per guest exit): $configs" >&2
-	cost_args=(--configs "$configs" --module "$module" --out "$out/cost")
+	# The cost tool builds its own module for the bench kernel (no debug
+	# options): the rig module is for the debug kernel.
+	cost_args=(--configs "$configs" --out "$out/cost")
 	[ $quick = 1 ] && cost_args+=(--iters 1000 --titers 100 --hiters 8000)
 	if tests/cost/run.sh "${cost_args[@]}" >"$out/cost.log" 2>"$out/cost.err"; then
 		echo

@@ -6,7 +6,7 @@
 #   tests/cost/run.sh [--configs v3-vhe,v3-nvhe,v2-vhe,v2-nvhe] [--out DIR]
 #       [--iters N] [--titers N] [--hiters N] [--repeats R] [--warmup N]
 #       [--workloads LIST] [--phases LIST] [--module KO] [--jobs J]
-#       [--profile] [--smoke]
+#       [--kernel bench|debug] [--profile] [--smoke]
 #
 # --iters/--titers/--hiters: iterations of the idle-timer, timer and
 #   in-kernel (hvc) workloads (default 2000 / 200 / 15000)
@@ -16,12 +16,18 @@
 #   "default" (all of them with one vcpu); --phases: stock,on,off
 # --jobs: boots at a time (default: the number of CPUs; each QEMU runs
 #   single-threaded)
+# --kernel: the 7.2 kernel variant (tests/kernel/build.sh): bench (the
+#   default: no lockdep or other debug options, the instructions a
+#   production kernel runs) or debug (make check's test kernel); the
+#   module is built against it in a private tree unless --module names
+#   one built for it
 # --profile: also a per-symbol profile of every window (CFG/profile.txt,
 #   tests/cost/profile.py)
 # --smoke: make check's short run: GICv3 VHE, mmio-user and hvc, few
-#   iterations, stock and on; then report.py --check
+#   iterations, stock and on, on the debug kernel; then report.py --check
 #
 # Writes DIR/cost.md, DIR/cost.csv (per configuration, workload, phase),
+# DIR/cost.png (with gnuplot),
 # DIR/cost-runs.csv (per run) and per configuration DIR/CFG.guest (the
 # guest's output), DIR/CFG/windows.txt (the plugin's), DIR/CFG.err.
 # Exit status: 0, or 1 if a boot failed or the windows did not match.
@@ -33,7 +39,7 @@ configs=v3-vhe,v3-nvhe,v2-vhe,v2-nvhe
 out=$top/build/cost/results
 iters=2000 titers=200 hiters=15000 repeats=2 warmup=1
 workloads=default phases=stock,on,off
-module='' jobs=$(nproc) profile=0 smoke=0 check=''
+module='' jobs=$(nproc) profile=0 smoke=0 check='' variant=bench
 usage() {
 	sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
 	exit 2
@@ -50,11 +56,12 @@ while [ $# -gt 0 ]; do
 	--workloads) workloads=$2; shift 2 ;;
 	--phases) phases=$2; shift 2 ;;
 	--module) module=$(realpath "$2"); shift 2 ;;
+	--kernel) variant=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--profile) profile=1; shift ;;
 	--smoke)
-		smoke=1 check=--check configs=v3-vhe workloads=mmio-user,hvc phases=stock,on
-		iters=800 hiters=5000 repeats=2 warmup=1
+		smoke=1 check='--check --targets' configs=v3-vhe workloads=mmio-user,hvc phases=stock,on
+		iters=800 hiters=5000 repeats=2 warmup=1 variant=debug
 		shift ;;
 	*) usage ;;
 	esac
@@ -64,11 +71,17 @@ out=$(cd "$out" && pwd)
 case "$out" in *,*) echo "cost: the output directory must not contain a comma (QEMU plugin arguments): $out" >&2; exit 2 ;; esac
 
 so=$(tests/cost/build.sh)
-kentry=$(tests/kernel/build.sh 7.2)
+kentry=$(tests/kernel/build.sh 7.2 "$variant")
 sysmap=$kentry/linux/System.map
 if [ -z "$module" ]; then
-	make -s module KDIR="$kentry/linux" >&2
-	module=$top/vtimer_cache.ko
+	# A private tree: the checkout's objects are for the debug kernel.
+	rm -rf "$out/module"
+	mkdir -p "$out/module"
+	tar -c --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='.*.cmd' --exclude=gen Kbuild src include scripts | tar -x -C "$out/module"
+	make -s -C "$kentry/linux" ARCH=arm64 CROSS_COMPILE="${CROSS_COMPILE:-aarch64-linux-gnu-}" \
+		M="$out/module" modules >&2
+	module=$out/module/vtimer_cache.ko
 fi
 [ "$module" -ef "$out/vtimer_cache.ko" ] || cp "$module" "$out/vtimer_cache.ko"
 make -s -C tests/vmm >&2
@@ -83,6 +96,7 @@ boot() {
 	rm -f "$d/windows.txt" "$d/profile.txt"
 	local t0=$SECONDS
 	if tests/vm/run.sh --gic "${gic#v}" --mode "$mode" --timeout 3600 --out "$d" \
+		--kernel "$kentry/linux/arch/arm64/boot/Image" \
 		--plugin "$args" --icount shift=0,sleep=off --add "$out/vtimer_cache.ko" \
 		tests/cost/guest.sh --warmup "$warmup" "$gic" "$iters" "$titers" "$hiters" "$repeats" \
 		"$workloads" "$phases" >"$out/$cfg.guest" 2>"$out/$cfg.err"; then
@@ -109,10 +123,17 @@ for p in "${pids[@]}"; do wait "$p" || rc=1; done
 inputs=()
 for cfg in "${cfgs[@]}"; do inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt"); done
 kver=$(sed -n 's/^cost-info .*kernel=\([^ ]*\).*/\1/p' "$out/${cfgs[0]}.guest" 2>/dev/null | head -n 1)
-note="test kernel ${kver:-7.2} (debug config: lockdep, irqflags tracing), QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG -icount shift=0; iterations $iters / $titers / hvc $hiters, $repeats repeats after $warmup warm-up"
-# shellcheck disable=SC2086 # check is empty or one flag
+case $variant in
+bench) kdesc="bench config: the test kernel's without debug.config" ;;
+*) kdesc="debug config: lockdep, irqflags tracing" ;;
+esac
+note="kernel ${kver:-7.2} ($kdesc), QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG -icount shift=0; iterations $iters / $titers / hvc $hiters, $repeats repeats after $warmup warm-up"
+# shellcheck disable=SC2086 # check is empty or a list of flags
 python3 tests/cost/report.py $check --md "$out/cost.md" --csv "$out/cost.csv" \
 	--runs-csv "$out/cost-runs.csv" --note "$note" "${inputs[@]}" || rc=1
 [ $smoke = 1 ] && [ $rc = 0 ] && echo "cost: smoke passed" >&2
+if [ $smoke = 0 ] && [ -s "$out/cost.csv" ] && command -v gnuplot >/dev/null; then
+	tests/cost/chart.sh "$out/cost.csv" "$out/cost.png" || rc=1
+fi
 echo "cost: $out/cost.md, $out/cost.csv, $out/cost-runs.csv" >&2
 exit $rc

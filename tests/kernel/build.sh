@@ -11,10 +11,17 @@
 # An entry is only ever created by rename(2) of a finished build directory,
 # so an interrupted or failed build never looks valid.
 #
-# usage: build.sh [SERIES]       (SERIES defaults to 7.2)
+# usage: build.sh [SERIES [VARIANT]]   (SERIES defaults to 7.2)
+#   VARIANT debug (default): every fragment, debug.config's lock, sleep
+#     and leak checking included: the kernel the tests run on;
+#   VARIANT bench: without debug.config: the kernel that prices the
+#     module (tests/cost; lockdep alone is most of a debug kernel's
+#     instructions per exit).
 set -euo pipefail
 
 series=${1:-7.2}
+variant=${2:-debug}
+case "$variant" in debug|bench) ;; *) echo "build.sh: variant must be debug or bench, not '$variant'" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${VTC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtimer-cache}
 cross=${CROSS_COMPILE:-aarch64-linux-gnu-}
@@ -26,7 +33,11 @@ die() { log "error: $*"; exit 1; }
 command -v "${cross}gcc" >/dev/null ||
 	die "${cross}gcc not found (apt-get install gcc-aarch64-linux-gnu, or make deps)"
 
-fragments=("$here"/config/*.config)
+fragments=()
+for f in "$here"/config/*.config; do
+	[ "$variant" = bench ] && [ "${f##*/}" = debug.config ] && continue
+	fragments+=("$f")
+done
 if [ -d "$here/config/$series" ]; then
 	fragments+=("$here/config/$series"/*.config)
 fi
