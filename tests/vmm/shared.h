@@ -34,10 +34,12 @@
 /* Workloads. */
 #define W_MMIO			1
 #define W_HVC			2
-#define W_TIMER			3
-#define W_TIMER_MMIO		4
-#define W_WFI			5
-#define W_ACTIVE_MMIO		6
+#define W_TIMER_MMIO		3
+#define W_WFI			4
+#define W_ACTIVE_MMIO		5
+
+/* timer-mmio: MMIO exits per interrupt (README: workloads). */
+#define VTC_MMIO_PER_IRQ	20
 
 /* Deliberate guest bugs, to check that errors are caught (--break). */
 #define BRK_NO_EOI		(1 << 0)	/* never EOI the timer irq */
@@ -58,12 +60,10 @@
 struct vtc_block {
 	/* in: set by the VMM */
 	uint64_t magic;
-	uint64_t vcpu_id;
 	uint64_t workload;
 	uint64_t gic;			/* 2 or 3 */
 	uint64_t iters;
 	uint64_t period;		/* counter ticks */
-	uint64_t mmio_per_irq;
 	uint64_t timeout;		/* counter ticks past the deadline */
 	uint64_t brk;			/* BRK_* */
 	uint64_t gicd;
@@ -72,7 +72,6 @@ struct vtc_block {
 	uint64_t ttbr;
 	uint64_t lat_addr;		/* uint32_t[lat_cap] */
 	uint64_t lat_cap;
-	uint64_t in_pad[1];
 
 	/* out: set by the guest */
 	uint64_t status;		/* ST_* */

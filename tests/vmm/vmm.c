@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -41,8 +40,20 @@
 #define BLOCK_SIZE	0x1000ULL
 #define STACK_SIZE	0x10000ULL
 #define MAX_ITERS	10000000ULL
+#define NR_IRQS		128		/* vgic: 32 private + 96 SPIs (unused) */
+#define LOST_MS		2000		/* guest: an irq is lost after this */
+#define WD_NAP_US	20000		/* watchdog poll period */
 
 extern const char guest_bin[], guest_bin_end[];
+
+/* KVM's vcpu binary stats reported as k_<name>. */
+static const struct {
+	const char *name, *key;
+} kstats[] = {
+	{ "exits", "k_exits" },
+	{ "wfi_exit_stat", "k_wfi" },
+};
+static int kstat_off[ARRAY_SIZE(kstats)];	/* -1: not available */
 
 struct vcpu {
 	int id;
@@ -54,7 +65,6 @@ struct vcpu {
 
 	/* vcpu thread results */
 	uint64_t exits;
-	uint64_t mmio_exits;
 	uint64_t eintr;
 	uint64_t migrations;
 	uint64_t ns;
@@ -66,7 +76,7 @@ struct vcpu {
 
 	/* KVM's own per-vcpu counters (KVM_GET_STATS_FD), end - start */
 	int stats_fd;
-	uint64_t kstat[8];
+	uint64_t kstat[ARRAY_SIZE(kstats)];
 
 	/* watchdog */
 	volatile int finished;		/* thread left its run loop */
@@ -83,14 +93,8 @@ static struct {
 	int nr_vcpus;
 	uint64_t iters;
 	uint64_t migrate;
-	uint64_t period;
-	uint64_t mmio_per_irq;
 	uint64_t timeout_s;
 	uint64_t brk;
-	uint64_t lost_ms;
-	uint64_t kick_us;
-	uint64_t cycles;		/* --cycles: 0 = one VM, old output */
-	uint32_t nr_irqs;		/* vgic interrupts, 0 = default */
 	int quiet;
 	int cost_marks;			/* marker instructions (tests/cost) */
 	int until_signal;		/* run until SIGTERM/SIGINT */
@@ -99,35 +103,16 @@ static struct {
 	.gic = 3,
 	.nr_vcpus = 1,
 	.iters = 1000,
-	.mmio_per_irq = 20,
 	.timeout_s = 10,
-	.lost_ms = 2000,
 };
 
-/* KVM vcpu binary stats reported as k_<name>. */
-static const char *const kstat_names[] = {
-	"exits", "mmio_exit_user", "mmio_exit_kernel", "hvc_exit_stat",
-	"wfi_exit_stat", "halt_wakeup", "halt_successful_poll",
-	"signal_exits",
-};
-static const char *const kstat_keys[] = {
-	"k_exits", "k_mmio_user", "k_mmio_kernel", "k_hvc", "k_wfi",
-	"k_halt_wakeup", "k_halt_poll_ok", "k_signal_exits",
-};
-_Static_assert(ARRAY_SIZE(kstat_names) == ARRAY_SIZE(kstat_keys), "kstat");
-_Static_assert(ARRAY_SIZE(kstat_names) <= 8, "kstat");
-static int kstat_off[ARRAY_SIZE(kstat_names)];	/* -1: not available */
-
-static int kvm_fd, vm_fd, gic_fd;
+static int kvm_fd, vm_fd;
 static uint8_t *ram;
-static uint64_t ram_size, vcpu_stride, cntfrq;
+static uint64_t ram_size, vcpu_stride, cntfrq, period;
 static struct vcpu vcpus[MAX_VCPUS];
 static int cpus[1024], nr_cpus;
 static pthread_barrier_t start_barrier;
 static int mmap_size;
-static int stats_layout_done;
-static uint64_t cur_cycle;		/* --cycles: 1-based, 0 otherwise */
-static uint64_t wall_ticks;		/* CNTVCT ticks of the vm_run()s */
 /* --until-signal: set by SIGTERM/SIGINT, then every guest is told to stop */
 static volatile sig_atomic_t stop_requested;
 static int stopped;			/* the guests were told to stop */
@@ -228,15 +213,8 @@ static void die(const char *fmt, ...)
 	fputs("vtc-vmm: error: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	if (cur_cycle)
-		fprintf(stderr, "vtc-vmm: error in cycle %" PRIu64 " of %"
-			PRIu64 "\n", cur_cycle, opt.cycles);
-	printf("vtc-vmm total workload=%s vcpus=%d", opt.workload ?
-	       opt.workload : "-", opt.nr_vcpus);
-	if (cur_cycle)
-		printf(" cycles=%" PRIu64 " failed_cycle=%" PRIu64,
-		       cur_cycle, cur_cycle);
-	printf(" result=error reason=setup\n");
+	printf("vtc-vmm total workload=%s vcpus=%d result=error reason=setup\n",
+	       opt.workload ? opt.workload : "-", opt.nr_vcpus);
 	exit(1);
 }
 
@@ -250,9 +228,9 @@ static void usage(FILE *f)
 "  active-mmio the guest sets and clears INTID 27's active state in its\n"
 "              GIC (I[SC]ACTIVER0), an exit to this VMM after each\n"
 "  hvc         in-kernel hypercalls (PSCI_VERSION), no exits\n"
-"  timer       virtual timer interrupts taken through the vgic\n"
-"  timer-mmio  timer with MMIO exits while pending/active/after EOI\n"
-"  wfi         timer, waiting in WFI (the host blocks the vcpu)\n"
+"  timer-mmio  virtual timer interrupts taken through the vgic, with MMIO\n"
+"              exits while pending/active/after EOI\n"
+"  wfi         timer interrupts, waiting in WFI (the host blocks the vcpu)\n"
 "  migrate     timer-mmio, vcpu threads change host CPU (--migrate 50)\n"
 "\n"
 "options:\n"
@@ -260,17 +238,7 @@ static void usage(FILE *f)
 "  --vcpus N            vcpu threads (default 1)\n"
 "  --iters N            iterations per vcpu (default 1000)\n"
 "  --migrate K          move each vcpu thread to the next CPU every K exits\n"
-"  --period TICKS       timer deadline offset (default CNTFRQ/5000, 200us)\n"
-"  --mmio-per-irq M     timer-mmio: MMIO exits per interrupt (default 20)\n"
 "  --timeout SEC        watchdog: no guest progress for SEC s (default 10)\n"
-"  --lost-ms MS         guest: timer irq lost after deadline + MS counter\n"
-"                       time (default 2000)\n"
-"  --kick-us US         signal every vcpu thread every US microseconds\n"
-"                       (KVM_RUN returns EINTR, as in livepatch transitions)\n"
-"  --cycles N           create, run and destroy the whole VM N times (leak\n"
-"                       tests); the results add up, each cycle is checked\n"
-"  --nr-irqs N          vgic interrupts, 32 private + SPIs (default 128, 64\n"
-"                       with --cycles)\n"
 "  --break WHAT         deliberately broken guest: no-eoi, no-disable,\n"
 "                       no-enable (to check that errors are reported)\n"
 "  --until-signal       run until SIGTERM or SIGINT (--iters, default 10M,\n"
@@ -363,7 +331,6 @@ static const struct {
 	{ "mmio-user", W_MMIO },
 	{ "active-mmio", W_ACTIVE_MMIO },
 	{ "hvc", W_HVC },
-	{ "timer", W_TIMER },
 	{ "timer-mmio", W_TIMER_MMIO },
 	{ "wfi", W_WFI },
 	{ "migrate", W_TIMER_MMIO },
@@ -371,22 +338,15 @@ static const struct {
 
 static void parse_args(int argc, char **argv)
 {
-	enum { O_GIC = 256, O_VCPUS, O_ITERS, O_MIGRATE, O_PERIOD, O_MPI,
-	       O_TIMEOUT, O_BREAK, O_QUIET, O_LOST, O_KICK, O_CYCLES,
-	       O_NR_IRQS, O_UNTIL_SIGNAL, O_COST_MARKS };
+	enum { O_GIC = 256, O_VCPUS, O_ITERS, O_MIGRATE, O_TIMEOUT, O_BREAK,
+	       O_QUIET, O_UNTIL_SIGNAL, O_COST_MARKS };
 	static const struct option lopts[] = {
 		{ "gic", required_argument, NULL, O_GIC },
 		{ "vcpus", required_argument, NULL, O_VCPUS },
 		{ "iters", required_argument, NULL, O_ITERS },
 		{ "migrate", required_argument, NULL, O_MIGRATE },
-		{ "period", required_argument, NULL, O_PERIOD },
-		{ "mmio-per-irq", required_argument, NULL, O_MPI },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "break", required_argument, NULL, O_BREAK },
-		{ "lost-ms", required_argument, NULL, O_LOST },
-		{ "kick-us", required_argument, NULL, O_KICK },
-		{ "cycles", required_argument, NULL, O_CYCLES },
-		{ "nr-irqs", required_argument, NULL, O_NR_IRQS },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "cost-marks", no_argument, NULL, O_COST_MARKS },
 		{ "until-signal", no_argument, NULL, O_UNTIL_SIGNAL },
@@ -419,36 +379,9 @@ static void parse_args(int argc, char **argv)
 			opt.migrate = parse_u64("--migrate", optarg, 1,
 						UINT32_MAX);
 			break;
-		case O_PERIOD:
-			opt.period = parse_u64("--period", optarg, 1,
-					       1ULL << 40);
-			break;
-		case O_MPI:
-			opt.mmio_per_irq = parse_u64("--mmio-per-irq", optarg,
-						     0, 1000000);
-			break;
 		case O_TIMEOUT:
 			opt.timeout_s = parse_u64("--timeout", optarg, 1,
 						  100000);
-			break;
-		case O_LOST:
-			opt.lost_ms = parse_u64("--lost-ms", optarg, 1,
-						10000000);
-			break;
-		case O_KICK:
-			opt.kick_us = parse_u64("--kick-us", optarg, 100,
-						100000000);
-			break;
-		case O_CYCLES:
-			opt.cycles = parse_u64("--cycles", optarg, 1,
-					       100000000);
-			break;
-		case O_NR_IRQS:
-			/* KVM: a multiple of 32, from 64 up to 1023 (992). */
-			opt.nr_irqs = parse_u64("--nr-irqs", optarg, 64, 992);
-			if (opt.nr_irqs % 32)
-				bad_usage("--nr-irqs: %u is not a multiple of 32",
-					  opt.nr_irqs);
 			break;
 		case O_BREAK:
 			if (!strcmp(optarg, "no-eoi"))
@@ -493,8 +426,6 @@ static void parse_args(int argc, char **argv)
 		opt.migrate = 50;
 	if (opt.gic == 2 && opt.nr_vcpus > MAX_VCPUS_V2)
 		bad_usage("--gic v2 supports at most %d vcpus", MAX_VCPUS_V2);
-	if (opt.until_signal && opt.cycles)
-		bad_usage("--until-signal and --cycles cannot be combined");
 	if (opt.until_signal && !opt.iters_given)
 		opt.iters = MAX_ITERS;
 }
@@ -515,7 +446,7 @@ static uint64_t lat_cap(void)
 
 static int is_timer_wl(void)
 {
-	return opt.wl == W_TIMER || opt.wl == W_TIMER_MMIO || opt.wl == W_WFI;
+	return opt.wl == W_TIMER_MMIO || opt.wl == W_WFI;
 }
 
 /* ---- KVM setup ---- */
@@ -585,12 +516,8 @@ static void setup_gic(void)
 				       KVM_DEV_TYPE_ARM_VGIC_V2,
 	};
 	uint64_t addr;
-	/*
-	 * The guest uses no SPI. Each one costs an irq routing entry that
-	 * vgic_init sets up and kvm_destroy_vm frees one by one: with
-	 * --cycles the minimum (32 SPIs) makes a cycle ~10% faster.
-	 */
-	uint32_t nr_irqs = opt.nr_irqs ? opt.nr_irqs : opt.cycles ? 64 : 128;
+	uint32_t nr_irqs = NR_IRQS;
+	int gic_fd;
 
 	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
 		die("KVM_CREATE_DEVICE vgic-v%d: %s%s\n", opt.gic,
@@ -640,8 +567,8 @@ static void stats_layout(int fd)
 		for (i = 0; i < h.num_desc; i++) {
 			d = (struct kvm_stats_desc *)(descs + i * dsz);
 			d->name[h.name_size - 1] = 0;
-			for (j = 0; j < ARRAY_SIZE(kstat_names); j++)
-				if (!strcmp(d->name, kstat_names[j]))
+			for (j = 0; j < ARRAY_SIZE(kstats); j++)
+				if (!strcmp(d->name, kstats[j].name))
 					kstat_off[j] = h.data_offset +
 						       d->offset;
 		}
@@ -688,10 +615,8 @@ static void setup_vcpus(void)
 		if (v->stats_fd < 0)
 			msg("vcpu %d: no KVM_GET_STATS_FD: %s\n", i,
 			    strerror(errno));
-		else if (!stats_layout_done) {
+		if (i == 0)
 			stats_layout(v->stats_fd);
-			stats_layout_done = 1;
-		}
 	}
 }
 
@@ -708,13 +633,11 @@ static void setup_blocks(void)
 		v->lat = (uint32_t *)(base + BLOCK_SIZE + STACK_SIZE);
 		memset(b, 0, sizeof(*b));
 		b->magic = VTC_MAGIC;
-		b->vcpu_id = i;
 		b->workload = opt.wl;
 		b->gic = opt.gic;
 		b->iters = opt.iters;
-		b->period = opt.period;
-		b->mmio_per_irq = opt.mmio_per_irq;
-		b->timeout = cntfrq * opt.lost_ms / 1000;
+		b->period = period;
+		b->timeout = cntfrq * LOST_MS / 1000;
 		b->brk = opt.brk;
 		b->gicd = VTC_GICD_BASE;
 		b->gicr = VTC_GICR_BASE + i * VTC_GICR_STRIDE;
@@ -778,7 +701,6 @@ static int handle_exit(struct vcpu *v)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_MMIO:
-		v->mmio_exits++;
 		if (!run->mmio.is_write) {
 			memset(run->mmio.data, 0, sizeof(run->mmio.data));
 			seterr(v, "mmio-read-%#llx",
@@ -832,13 +754,25 @@ static int handle_exit(struct vcpu *v)
 			asm volatile("orr " r ", " r ", " r ::: "memory"); \
 	} while (0)
 
-/* The run loop of one vcpu, from start to DONE (or error, or a kick). */
-static void vcpu_loop(struct vcpu *v, const uint64_t *k0)
+/* A vcpu thread: its run loop, from start to DONE (or error, or a kick). */
+static void *vcpu_thread(void *arg)
 {
+	struct vcpu *v = arg;
 	uint64_t t0, c0, p0 = 0, p1 = 0, since_migrate = 0;
+	uint64_t k0[ARRAY_SIZE(kstat_off)];
+	char name[16];
 	size_t j;
-	int slot = v->id, pfd = pmu_open();
+	int slot = v->id, pfd;
 
+	snprintf(name, sizeof(name), "vcpu%d", v->id);
+	pthread_setname_np(pthread_self(), name);
+	v->tid = syscall(SYS_gettid);
+	stats_read(v, k0);
+	pin(v, v->id);
+	v->migrations = 0;
+	pthread_barrier_wait(&start_barrier);
+
+	pfd = pmu_open();
 	v->pmu_ok = pfd >= 0 && !pmu_read(pfd, &p0);
 	t0 = now_ns();
 	c0 = cntvct();
@@ -883,76 +817,7 @@ static void vcpu_loop(struct vcpu *v, const uint64_t *k0)
 	__atomic_store_n(&v->finished, 1, __ATOMIC_RELEASE);
 	pthread_cond_signal(&wd_cond);
 	pthread_mutex_unlock(&wd_lock);
-}
-
-static void vcpu_name(int id)
-{
-	char name[16];
-
-	snprintf(name, sizeof(name), "vcpu%d", id);
-	pthread_setname_np(pthread_self(), name);
-}
-
-static void *vcpu_thread(void *arg)
-{
-	struct vcpu *v = arg;
-	uint64_t k0[ARRAY_SIZE(kstat_off)];
-
-	vcpu_name(v->id);
-	v->tid = syscall(SYS_gettid);
-	stats_read(v, k0);
-	pin(v, v->id);
-	v->migrations = 0;
-	pthread_barrier_wait(&start_barrier);
-	vcpu_loop(v, k0);
 	return NULL;
-}
-
-/*
- * --cycles: vcpu i of every VM runs on the same thread, which waits on
- * start_barrier for the next VM (creating, pinning and ending threads
- * would cost more than a tenth of a cycle).
- */
-static pthread_t pool_threads[MAX_VCPUS];
-static int pool_started, pool_quit;
-
-static void *pool_thread(void *arg)
-{
-	int id = (int)(intptr_t)arg, first = 1;
-	uint64_t k0[ARRAY_SIZE(kstat_off)];
-
-	vcpu_name(id);
-	for (;;) {
-		struct vcpu *v;
-
-		pthread_barrier_wait(&start_barrier);
-		if (__atomic_load_n(&pool_quit, __ATOMIC_ACQUIRE))
-			break;
-		v = &vcpus[id];
-		v->tid = syscall(SYS_gettid);
-		stats_read(v, k0);
-		/* --migrate moved it: start each VM from CPU id again. */
-		if (first || opt.migrate)
-			pin(v, id);
-		first = 0;
-		v->migrations = 0;
-		vcpu_loop(v, k0);
-	}
-	return NULL;
-}
-
-static void pool_stop(void)
-{
-	int i;
-
-	if (!pool_started)
-		return;
-	__atomic_store_n(&pool_quit, 1, __ATOMIC_RELEASE);
-	pthread_barrier_wait(&start_barrier);
-	for (i = 0; i < opt.nr_vcpus; i++)
-		pthread_join(pool_threads[i], NULL);
-	pthread_barrier_destroy(&start_barrier);
-	pool_started = 0;
 }
 
 static void sig_nop(int sig)
@@ -993,16 +858,14 @@ static int all_finished(void)
 }
 
 /*
- * Sleep up to us microseconds, less if a vcpu thread finishes meanwhile
- * (so a short run, or a --cycles cycle, does not wait out the nap).
+ * Sleep WD_NAP_US, less if a vcpu thread finishes meanwhile (so that a
+ * short run does not wait out the nap).
  */
-static void watchdog_nap(uint64_t us)
+static void watchdog_nap(void)
 {
 	struct timespec ts;
-	uint64_t t;
+	uint64_t t = now_ns() + WD_NAP_US * 1000;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec + us * 1000;
 	ts.tv_sec = t / 1000000000ULL;
 	ts.tv_nsec = t % 1000000000ULL;
 	pthread_mutex_lock(&wd_lock);
@@ -1015,26 +878,13 @@ static void watchdog_nap(uint64_t us)
 static void watchdog(void)
 {
 	uint64_t limit = opt.timeout_s * 1000000000ULL;
-	uint64_t nap = 20000, next_kick = 0;
 	int i, left;
 
-	if (opt.kick_us) {
-		nap = opt.kick_us < nap ? opt.kick_us : nap;
-		next_kick = now_ns() + opt.kick_us * 1000;
-	}
 	for (i = 0; i < opt.nr_vcpus; i++)
 		vcpus[i].last_change_ns = now_ns();
 	do {
-		watchdog_nap(nap);
+		watchdog_nap();
 		stop_guests();
-		if (next_kick && now_ns() >= next_kick) {
-			/* Like a livepatch transition's fake signal. */
-			for (i = 0; i < opt.nr_vcpus; i++)
-				if (!__atomic_load_n(&vcpus[i].finished,
-						     __ATOMIC_ACQUIRE))
-					pthread_kill(vcpus[i].thread, SIGUSR1);
-			next_kick = now_ns() + opt.kick_us * 1000;
-		}
 		left = 0;
 		for (i = 0; i < opt.nr_vcpus; i++) {
 			struct vcpu *v = &vcpus[i];
@@ -1069,7 +919,7 @@ static void watchdog(void)
 /* ---- results ---- */
 
 struct stats {
-	uint64_t exits, mmio_exits, eintr, migrations, ns;
+	uint64_t exits, eintr, migrations, ns;
 	uint64_t ticks, pmu_cycles, pmu_vcpus, vcpus;
 	uint64_t irqs_expected, irqs, lost, dup, spurious, stuck, early;
 	uint64_t progress, hvc_bad;
@@ -1096,33 +946,29 @@ static void print_common(const struct stats *s)
 {
 	size_t j;
 
-	printf(" exits=%" PRIu64 " mmio_exits=%" PRIu64
-	       " irqs_expected=%" PRIu64 " irqs=%" PRIu64 " lost=%" PRIu64
-	       " dup=%" PRIu64 " spurious=%" PRIu64 " stuck=%" PRIu64
-	       " early=%" PRIu64,
-	       s->exits, s->mmio_exits, s->irqs_expected, s->irqs, s->lost,
-	       s->dup, s->spurious, s->stuck, s->early);
-	printf(" lat_p50=%" PRIu64 " lat_p90=%" PRIu64 " lat_p99=%" PRIu64
-	       " lat_max=%" PRIu64, pct(s, 50), pct(s, 90), pct(s, 99),
-	       pct(s, 100));
+	printf(" exits=%" PRIu64 " irqs_expected=%" PRIu64 " irqs=%" PRIu64
+	       " lost=%" PRIu64 " dup=%" PRIu64 " spurious=%" PRIu64
+	       " stuck=%" PRIu64 " early=%" PRIu64,
+	       s->exits, s->irqs_expected, s->irqs, s->lost, s->dup,
+	       s->spurious, s->stuck, s->early);
+	printf(" lat_p50=%" PRIu64 " lat_p90=%" PRIu64 " lat_p99=%" PRIu64,
+	       pct(s, 50), pct(s, 90), pct(s, 99));
 	printf(" eintr=%" PRIu64 " migrations=%" PRIu64 " progress=%" PRIu64,
 	       s->eintr, s->migrations, s->progress);
 	for (j = 0; j < ARRAY_SIZE(kstat_off); j++)
 		if (kstat_off[j] >= 0)
-			printf(" %s=%" PRIu64, kstat_keys[j], s->kstat[j]);
-	printf(" ns=%" PRIu64 " ns_per_exit=%" PRIu64 " ns_per_iter=%" PRIu64,
-	       s->ns, s->exits ? s->ns / s->exits : 0,
-	       s->progress ? s->ns / s->progress : 0);
-	printf(" ticks=%" PRIu64 " ticks_per_exit=%" PRIu64
-	       " cnt_ns_per_exit=%" PRIu64, s->ticks,
+			printf(" %s=%" PRIu64, kstats[j].key, s->kstat[j]);
+	printf(" ns_per_exit=%" PRIu64 " ticks_per_exit=%" PRIu64
+	       " cnt_ns_per_exit=%" PRIu64,
+	       s->exits ? s->ns / s->exits : 0,
 	       s->exits ? s->ticks / s->exits : 0,
-	       s->exits && cntfrq ? (uint64_t)((double)s->ticks * 1e9 /
-					       cntfrq / s->exits) : 0);
-	if (s->vcpus && s->pmu_vcpus == s->vcpus)
-		printf(" pmu_cycles=%" PRIu64 " pmu_cycles_per_exit=%" PRIu64,
-		       s->pmu_cycles, s->exits ? s->pmu_cycles / s->exits : 0);
+	       s->exits ? (uint64_t)((double)s->ticks * 1e9 / cntfrq /
+				     s->exits) : 0);
+	if (s->pmu_vcpus == s->vcpus)
+		printf(" pmu_cycles_per_exit=%" PRIu64,
+		       s->exits ? s->pmu_cycles / s->exits : 0);
 	else
-		printf(" pmu_cycles=- pmu_cycles_per_exit=-");
+		printf(" pmu_cycles_per_exit=-");
 }
 
 static const char *status_name(uint64_t st)
@@ -1145,7 +991,6 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 
 	memset(s, 0, sizeof(*s));
 	s->exits = v->exits;
-	s->mmio_exits = v->mmio_exits;
 	s->eintr = v->eintr;
 	s->migrations = v->migrations;
 	s->ns = v->ns;
@@ -1214,7 +1059,6 @@ static void add_stats(struct stats *t, const struct stats *s)
 	size_t j;
 
 	t->exits += s->exits;
-	t->mmio_exits += s->mmio_exits;
 	t->eintr += s->eintr;
 	t->migrations += s->migrations;
 	t->pmu_cycles += s->pmu_cycles;
@@ -1251,26 +1095,7 @@ static void print_vcpu(int i, const struct stats *s, const char *why)
 		printf(" result=ok\n");
 }
 
-/* The total line; extra (" key=value"...) goes before result. */
-static void print_total(const struct stats *t, const char *extra,
-			const char *reason)
-{
-	printf("vtc-vmm total workload=%s gic=%s vcpus=%d iters=%" PRIu64,
-	       opt.workload, gic_name(), opt.nr_vcpus, opt.iters);
-	print_common(t);
-	printf(" cntfrq=%" PRIu64 " period=%" PRIu64 " mmio_per_irq=%" PRIu64
-	       " migrate=%" PRIu64, cntfrq, opt.period,
-	       opt.wl == W_TIMER_MMIO ? opt.mmio_per_irq : 0, opt.migrate);
-	if (extra)
-		fputs(extra, stdout);
-	if (reason)
-		printf(" result=error reason=%s\n", reason);
-	else
-		printf(" result=ok\n");
-	fflush(stdout);
-}
-
-static int report(uint64_t wall_ns)
+static int report(uint64_t wall_ns, uint64_t wall_ticks)
 {
 	struct stats s, t;
 	char buf[64], reasons[256] = "";
@@ -1291,219 +1116,23 @@ static int report(uint64_t wall_ns)
 	qsort(t.lat, t.nlat, sizeof(*t.lat), cmp_u32);
 	t.ns = wall_ns;
 	t.ticks = wall_ticks;
-	print_total(&t, stopped ? " stopped=signal" : NULL,
-		    bad ? reasons : NULL);
-	free(t.lat);
+	printf("vtc-vmm total workload=%s gic=%s vcpus=%d iters=%" PRIu64,
+	       opt.workload, gic_name(), opt.nr_vcpus, opt.iters);
+	print_common(&t);
+	printf(" cntfrq=%" PRIu64, cntfrq);
+	if (bad)
+		printf(" result=error reason=%s\n", reasons);
+	else
+		printf(" result=ok\n");
 	return bad ? 1 : 0;
-}
-
-/* ---- one VM: create, run, destroy ---- */
-
-static void vm_create(void)
-{
-	memset(vcpus, 0, sizeof(vcpus));
-	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-	if (vm_fd < 0)
-		die("KVM_CREATE_VM: %s\n", strerror(errno));
-	setup_memory();
-	setup_vcpus();
-	setup_gic();
-	setup_blocks();
-}
-
-/* Run all vcpus to the end; return the wall time of the run. */
-static uint64_t vm_run(void)
-{
-	uint64_t t0, t1, c0;
-	int i;
-
-	if (opt.cycles) {
-		if (!pool_started) {
-			if (pthread_barrier_init(&start_barrier, NULL,
-						 opt.nr_vcpus + 1))
-				die("pthread_barrier_init\n");
-			for (i = 0; i < opt.nr_vcpus; i++)
-				if (pthread_create(&pool_threads[i], NULL,
-						   pool_thread,
-						   (void *)(intptr_t)i))
-					die("pthread_create\n");
-			pool_started = 1;
-		}
-		for (i = 0; i < opt.nr_vcpus; i++)
-			vcpus[i].thread = pool_threads[i];
-		pthread_barrier_wait(&start_barrier);
-		t0 = now_ns();
-		c0 = cntvct();
-		watchdog();
-		wall_ticks += cntvct() - c0;
-		return now_ns() - t0;
-	}
-
-	if (pthread_barrier_init(&start_barrier, NULL, opt.nr_vcpus + 1))
-		die("pthread_barrier_init\n");
-	for (i = 0; i < opt.nr_vcpus; i++)
-		if (pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
-				   &vcpus[i]))
-			die("pthread_create\n");
-	pthread_barrier_wait(&start_barrier);
-	t0 = now_ns();
-	c0 = cntvct();
-	watchdog();
-	for (i = 0; i < opt.nr_vcpus; i++)
-		pthread_join(vcpus[i].thread, NULL);
-	t1 = now_ns();
-	wall_ticks += cntvct() - c0;
-	pthread_barrier_destroy(&start_barrier);
-	return t1 - t0;
-}
-
-/* Drop every reference to the VM: KVM destroys it on the last close. */
-static void vm_destroy(void)
-{
-	int i;
-
-	for (i = 0; i < opt.nr_vcpus; i++) {
-		struct vcpu *v = &vcpus[i];
-
-		if (munmap(v->run, mmap_size) < 0)
-			die("munmap kvm_run: %s\n", strerror(errno));
-		if (v->stats_fd >= 0)
-			close(v->stats_fd);
-		if (close(v->fd) < 0)
-			die("close vcpu %d: %s\n", i, strerror(errno));
-	}
-	if (close(gic_fd) < 0 || close(vm_fd) < 0)
-		die("close vm: %s\n", strerror(errno));
-	if (munmap(ram, ram_size) < 0)
-		die("munmap guest RAM: %s\n", strerror(errno));
-	vm_fd = gic_fd = -1;
-	ram = NULL;
-}
-
-/* ---- --cycles ---- */
-
-/* Per-vcpu sums over the cycles, with their own latency arrays. */
-static struct stats acc[MAX_VCPUS];
-static uint64_t acc_cap[MAX_VCPUS];
-static char acc_why[MAX_VCPUS][160];
-
-static void lat_reserve(struct stats *t, uint64_t *cap, uint64_t n)
-{
-	uint64_t want = t->nlat + n;
-	uint32_t *p;
-
-	if (want <= *cap)
-		return;
-	if (want < 2 * *cap)
-		want = 2 * *cap;
-	p = realloc(t->lat, want * sizeof(*t->lat));
-	if (!p)
-		die("out of memory (latencies of %" PRIu64 " cycles)\n",
-		    cur_cycle);
-	t->lat = p;
-	*cap = want;
-}
-
-static int count_fds(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* Check this cycle's vcpus and add them up; return 1 if one failed. */
-static int cycle_collect(char *reason, size_t len)
-{
-	struct stats s;
-	char buf[64];
-	int i, bad = 0;
-
-	for (i = 0; i < opt.nr_vcpus; i++) {
-		const char *why = vcpu_result(&vcpus[i], &s, buf, sizeof(buf));
-
-		lat_reserve(&acc[i], &acc_cap[i], s.nlat);
-		add_stats(&acc[i], &s);
-		acc[i].ns += s.ns;
-		acc[i].ticks += s.ticks;
-		if (why) {
-			if (!acc_why[i][0])
-				snprintf(acc_why[i], sizeof(acc_why[i]), "%s",
-					 why);
-			if (!bad++)
-				snprintf(reason, len, "vcpu%d-%s", i, why);
-		}
-	}
-	return bad;
-}
-
-static int run_cycles(void)
-{
-	struct stats t;
-	uint64_t c, failed = 0, run_ns = 0, wall, t0 = now_ns(), tcap = 0;
-	char reason[256] = "", extra[160];
-	int i, fds0 = count_fds(), fds;
-
-	for (c = 1; c <= opt.cycles; c++) {
-		int bad;
-
-		cur_cycle = c;
-		vm_create();
-		if (c == 1)
-			msg("%s gic=v%d vcpus=%d iters=%" PRIu64 " cycles=%"
-			    PRIu64 " period=%" PRIu64 " cntfrq=%" PRIu64
-			    " host_cpus=%d ram=%" PRIu64 "K\n", opt.workload,
-			    opt.gic, opt.nr_vcpus, opt.iters, opt.cycles,
-			    opt.period, cntfrq, nr_cpus, ram_size >> 10);
-		run_ns += vm_run();
-		bad = cycle_collect(reason, sizeof(reason));
-		vm_destroy();
-		if (!bad && fds0 >= 0 && (fds = count_fds()) != fds0) {
-			snprintf(reason, sizeof(reason), "fd-leak-%d-to-%d",
-				 fds0, fds);
-			bad = 1;
-		}
-		if (bad) {
-			msg("cycle %" PRIu64 " failed: %s\n", c, reason);
-			failed = c;
-			break;
-		}
-	}
-	pool_stop();
-	wall = now_ns() - t0;
-	cur_cycle = 0;
-	c = failed ? failed : opt.cycles;
-
-	memset(&t, 0, sizeof(t));
-	for (i = 0; i < opt.nr_vcpus; i++) {
-		print_vcpu(i, &acc[i], acc_why[i][0] ? acc_why[i] : NULL);
-		lat_reserve(&t, &tcap, acc[i].nlat);
-		add_stats(&t, &acc[i]);
-	}
-	qsort(t.lat, t.nlat, sizeof(*t.lat), cmp_u32);
-	t.ns = run_ns;
-	t.ticks = wall_ticks;
-	snprintf(extra, sizeof(extra), " cycles=%" PRIu64 " wall_ns=%" PRIu64
-		 " ns_per_cycle=%" PRIu64, c, wall, wall / c);
-	if (failed)
-		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
-			 " failed_cycle=%" PRIu64, failed);
-	print_total(&t, extra, failed ? reason : NULL);
-	return failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
 	pthread_condattr_t ca;
-	int ret;
+	uint64_t t0, c0;
+	int i, ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_args(argc, argv);
@@ -1511,8 +1140,7 @@ int main(int argc, char **argv)
 	asm volatile("mrs %0, cntfrq_el0" : "=r"(cntfrq));
 	if (!cntfrq)
 		die("CNTFRQ_EL0 is 0\n");
-	if (!opt.period)
-		opt.period = cntfrq / 5000 ? cntfrq / 5000 : 1;
+	period = cntfrq / 5000 ? cntfrq / 5000 : 1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sig_nop;	/* no SA_RESTART: KVM_RUN gets EINTR */
@@ -1550,13 +1178,30 @@ int main(int argc, char **argv)
 		die("KVM_GET_VCPU_MMAP_SIZE: %s\n", strerror(errno));
 	setup_cpus();
 
-	if (opt.cycles)
-		return run_cycles();
-
-	vm_create();
+	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm_fd < 0)
+		die("KVM_CREATE_VM: %s\n", strerror(errno));
+	setup_memory();
+	setup_vcpus();
+	setup_gic();
+	setup_blocks();
 	msg("%s gic=v%d vcpus=%d iters=%" PRIu64 " period=%" PRIu64
 	    " cntfrq=%" PRIu64 " host_cpus=%d ram=%" PRIu64 "K\n",
-	    opt.workload, opt.gic, opt.nr_vcpus, opt.iters, opt.period,
+	    opt.workload, opt.gic, opt.nr_vcpus, opt.iters, period,
 	    cntfrq, nr_cpus, ram_size >> 10);
-	return report(vm_run());
+
+	/* Run all vcpus to the end; the VM goes when the process exits. */
+	if (pthread_barrier_init(&start_barrier, NULL, opt.nr_vcpus + 1))
+		die("pthread_barrier_init\n");
+	for (i = 0; i < opt.nr_vcpus; i++)
+		if (pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
+				   &vcpus[i]))
+			die("pthread_create\n");
+	pthread_barrier_wait(&start_barrier);
+	t0 = now_ns();
+	c0 = cntvct();
+	watchdog();
+	for (i = 0; i < opt.nr_vcpus; i++)
+		pthread_join(vcpus[i].thread, NULL);
+	return report(now_ns() - t0, cntvct() - c0);
 }

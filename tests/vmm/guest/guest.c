@@ -10,7 +10,7 @@
 typedef uint64_t u64;
 typedef uint32_t u32;
 
-_Static_assert(offsetof(struct vtc_block, ttbr) == 12 * 8, "start.S");
+_Static_assert(offsetof(struct vtc_block, ttbr) == 10 * 8, "start.S");
 
 #define ICC_IAR1_EL1	"S3_0_C12_C12_0"
 #define ICC_EOIR1_EL1	"S3_0_C12_C12_1"
@@ -199,7 +199,7 @@ void irq_handler(vblock *b)
 	b->armed = 0;
 
 	/* timer-mmio: one exit with the interrupt active. */
-	if (b->workload == W_TIMER_MMIO && b->mmio_per_irq >= 1)
+	if (b->workload == W_TIMER_MMIO)
 		ping(b, 1);
 
 	if (!(b->brk & BRK_NO_DISABLE))
@@ -237,8 +237,9 @@ static u64 timer_loop(vblock *b)
 {
 	u64 mmio_wait = 0, i, j;
 
-	if (b->workload == W_TIMER_MMIO && b->mmio_per_irq > 2)
-		mmio_wait = b->mmio_per_irq - 2;
+	/* timer-mmio: the other exits wait for the deadline. */
+	if (b->workload == W_TIMER_MMIO)
+		mmio_wait = VTC_MMIO_PER_IRQ - 2;
 
 	timer_off();
 	gic_init(b);
@@ -284,7 +285,7 @@ static u64 timer_loop(vblock *b)
 		}
 
 		/* timer-mmio: one exit after EOI. */
-		if (b->workload == W_TIMER_MMIO && b->mmio_per_irq >= 2)
+		if (b->workload == W_TIMER_MMIO)
 			ping(b, 2);
 		check_stuck(b);
 		b->progress++;
@@ -368,7 +369,6 @@ void guest_main(vblock *b)
 	case W_ACTIVE_MMIO:
 		st = active_loop(b);
 		break;
-	case W_TIMER:
 	case W_TIMER_MMIO:
 	case W_WFI:
 		st = timer_loop(b);

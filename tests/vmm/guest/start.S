@@ -20,7 +20,7 @@ _start:
 	msr	mair_el1, x1
 	ldr	x1, =TCR_VAL
 	msr	tcr_el1, x1
-	ldr	x1, [x0, #(12 * 8)]	/* ttbr */
+	ldr	x1, [x0, #(10 * 8)]	/* ttbr */
 	msr	ttbr0_el1, x1
 	isb
 	tlbi	vmalle1
