@@ -26,19 +26,13 @@
 
 #include "vtc_cache.h"
 
-/* klp_state id of the shared state, and its layout version. */
+/*
+ * klp_state id of the shared state, and its layout version: a build with
+ * another one is refused next to a loaded one (tests/build-modules.sh
+ * makes such a build for the upgrade test).
+ */
 #define VTC_STATE_ID		0x76746302UL
 #define VTC_STATE_VERSION	2
-
-/*
- * Test builds override the layout version to show that a mismatch is
- * refused (tests/build-upgrade.sh).
- */
-#ifdef VTC_TEST_STATE_VERSION
-#define VTC_SHARED_VERSION	VTC_TEST_STATE_VERSION
-#else
-#define VTC_SHARED_VERSION	VTC_STATE_VERSION
-#endif
 
 /* Why what was known of a bit was thrown away. */
 enum vtc_inval {
@@ -97,7 +91,7 @@ struct vtc_member {
 
 struct vtc_shared {
 	/* Never moved: any build reads these before trusting the rest. */
-	u32 version;			/* VTC_SHARED_VERSION of the creator */
+	u32 version;			/* VTC_STATE_VERSION of the creator */
 	u32 size;			/* sizeof(struct vtc_shared) */
 	u32 pcpu_size;			/* sizeof(struct vtc_pcpu) */
 	u32 vcpu_size;			/* sizeof(struct vtc_vcpu) */
@@ -126,6 +120,7 @@ struct vtc_shared {
 extern struct vtc_shared *vtc_shared;
 extern struct vtc_pcpu __percpu *vtc_pcpu;
 
+int vtc_retry(int (*try)(void *arg), void *arg);
 int vtc_state_attach(const struct vtc_member *me);
 void vtc_state_detach(void);
 void vtc_state_enabled(void);

@@ -15,7 +15,11 @@ tree=${1:?usage: klp-diff.sh KERNEL_TREE [SERIES]}
 kver=$(make -s -C "$tree" kernelversion 2>/dev/null || true)
 series=${2:-$(echo "$kver" | cut -d. -f1,2)}
 releases=$top/src/mirror/releases
-line=$(awk -v s="$series" '!/^#/ && index($1, s ".") == 1' "$releases")
+# The tree's own release's line, or (a series given, or the release not
+# mirrored) the series' last one.
+line=''
+[ -n "${2:-}" ] || line=$(awk -v r="$kver" '!/^#/ && $1 == r' "$releases")
+[ -n "$line" ] || line=$(awk -v s="$series" '!/^#/ && index($1, s ".") == 1' "$releases" | tail -n 1)
 [ -n "$line" ] || { echo "klp-diff: no mirror for series $series in src/mirror/releases" >&2; exit 1; }
 # shellcheck disable=SC2086 # a list of words
 set -- $line

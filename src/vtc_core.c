@@ -54,7 +54,7 @@ MODULE_PARM_DESC(diag, "keep per-vcpu counts (debugfs vcpus); costs a hash looku
  * kprobes and bpftrace (scripts/), called on a skip, an issued write and an
  * invalidation. __noipa: without it gcc makes argument-less .constprop
  * clones and calls those, and a probe on the symbol never fires
- * (tests/run-all.sh checks the .ko).
+ * (tests/check.sh checks the .ko).
  */
 noinline __noipa void vtc_hook_skip(int cpu, int timer, int vcpu_id)
 {

@@ -24,7 +24,6 @@
 
 #include <generated/utsrelease.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/livepatch.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -40,9 +39,12 @@
 #include "vtc_syms.h"
 #include "vtc_expect.h"
 
-/* The release the mirrors were taken from (src/mirror/releases, Kbuild). */
-#ifndef VTC_RELEASE
-#error "VTC_RELEASE is set by Kbuild from src/mirror/releases"
+/*
+ * The release the mirrors were taken from (src/mirror/releases) and the
+ * package version (dkms.conf), both set by Kbuild.
+ */
+#if !defined(VTC_RELEASE) || !defined(VTC_VERSION)
+#error "VTC_RELEASE and VTC_VERSION are set by Kbuild"
 #endif
 
 /* The mirrors of this release, in the order their functions are patched. */
@@ -52,14 +54,6 @@ static const struct vtc_mirror *const vtc_mirrors[] = {
 	&vtc_mirror_vgic_v2,
 	&vtc_mirror_arch_timer,
 };
-
-/*
- * Test builds only (tests/run-all.sh): pretend the kernel differs, to show
- * that such a module refuses to load and leaves nothing behind.
- */
-#ifndef VTC_FAULT_SKEW
-#define VTC_FAULT_SKEW 0
-#endif
 
 enum vtc_patch_state {
 	VTC_PATCH_DISABLED,
@@ -178,19 +172,14 @@ static DEFINE_MUTEX(vtc_enable_mutex);
  * (Waiting on the old patch's "finish" completion would steal the wakeup
  * from klp's own waiter.)
  */
-static int vtc_wait_sysfs_gone(void)
+static int vtc_sysfs_gone(void *unused)
 {
 	struct path path;
-	int i;
 
-	for (i = 0; i < 500; i++) {
-		if (kern_path("/sys/kernel/livepatch/" KBUILD_MODNAME, 0, &path))
-			return 0;
-		path_put(&path);
-		msleep(20);
-	}
-	pr_err("cannot enable: the previous patch's sysfs directory is still there\n");
-	return -EBUSY;
+	if (kern_path("/sys/kernel/livepatch/" KBUILD_MODNAME, 0, &path))
+		return 0;
+	path_put(&path);
+	return -EAGAIN;
 }
 
 /* The replaced functions of every mirror, in one { } ended array. */
@@ -227,9 +216,11 @@ static int vtc_patch_enable(void)
 		goto out;
 	}
 
-	ret = vtc_wait_sysfs_gone();
-	if (ret)
+	ret = vtc_retry(vtc_sysfs_gone, NULL);
+	if (ret) {
+		pr_err("cannot enable: the previous patch's sysfs directory is still there\n");
 		goto out;
+	}
 
 	n = vtc_funcs_fill(NULL);
 	set = kzalloc(struct_size(set, funcs, n + 1), GFP_KERNEL);
@@ -248,7 +239,7 @@ static int vtc_patch_enable(void)
 	 * older one, and declares the state it hands over.
 	 */
 	set->states[0].id = VTC_STATE_ID;
-	set->states[0].version = VTC_SHARED_VERSION;
+	set->states[0].version = VTC_STATE_VERSION;
 	set->states[0].data = vtc_shared;
 	set->patch.mod = THIS_MODULE;
 	set->patch.objs = set->objs;
@@ -316,26 +307,13 @@ static int vtc_check_kernel(void)
 	}
 	for (i = 0; i < ARRAY_SIZE(vtc_expect); i++) {
 		unsigned long size = vtc_sym_size(vtc_expect[i].name);
-		unsigned long want = vtc_expect[i].size + VTC_FAULT_SKEW;
 
-		if (size != want) {
+		if (size != vtc_expect[i].size) {
 			pr_err("function %s is %lu bytes, the module was built against %lu: refusing to load\n",
-			       vtc_expect[i].name, size, want);
+			       vtc_expect[i].name, size, vtc_expect[i].size);
 			return -ENOEXEC;
 		}
 	}
-#ifdef VTC_FAULT_MISSING
-	{
-		static unsigned long vtc_fault_dummy;
-		static const struct vtc_sym vtc_fault_syms[] = {
-			{ "vtc_no_such_symbol", &vtc_fault_dummy },
-		};
-		int ret = vtc_syms_resolve(vtc_fault_syms, 1);
-
-		if (ret)
-			return ret;
-	}
-#endif
 	return 0;
 }
 
@@ -436,4 +414,5 @@ module_init(vtc_init);
 module_exit(vtc_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Cache the arm64 KVM timer PPI active state (livepatch)");
+MODULE_VERSION(VTC_VERSION);
 MODULE_INFO(livepatch, "Y");

@@ -44,7 +44,7 @@ static int vtc_shared_ctor(void *obj, void *data, void *ctor_data)
 	struct vtc_shared *s = data;
 	struct vtc_new *n = ctor_data;
 
-	s->version = VTC_SHARED_VERSION;
+	s->version = VTC_STATE_VERSION;
 	s->size = sizeof(*s);
 	s->pcpu_size = sizeof(struct vtc_pcpu);
 	s->vcpu_size = sizeof(struct vtc_vcpu);
@@ -71,7 +71,7 @@ static int vtc_shared_ctor(void *obj, void *data, void *ctor_data)
  */
 static bool vtc_shared_compatible(const struct vtc_shared *s)
 {
-	return s->version == VTC_SHARED_VERSION && s->size == sizeof(*s) &&
+	return s->version == VTC_STATE_VERSION && s->size == sizeof(*s) &&
 	       s->pcpu_size == sizeof(struct vtc_pcpu) &&
 	       s->vcpu_size == sizeof(struct vtc_vcpu);
 }
@@ -87,7 +87,7 @@ static struct vtc_shared *vtc_shared_find(void)
 	s = klp_shadow_get(VTC_ANCHOR, VTC_STATE_ID);
 	if (s && !vtc_shared_compatible(s)) {
 		pr_err("the loaded module's state has version %u (%u bytes), this build has version %u (%zu bytes): refusing to load; disable and unload the loaded vtimer_cache first\n",
-		       s->version, s->size, VTC_SHARED_VERSION, sizeof(*s));
+		       s->version, s->size, VTC_STATE_VERSION, sizeof(*s));
 		ret = -EINVAL;
 	} else if (s && !refcount_inc_not_zero(&s->refs)) {
 		ret = -EAGAIN;		/* its last user is freeing it */
@@ -96,53 +96,75 @@ static struct vtc_shared *vtc_shared_find(void)
 	return ret ? ERR_PTR(ret) : s;
 }
 
+/*
+ * Call @try(@arg) every 20 ms while it returns -EAGAIN, for 10 s at most;
+ * its last result, or -EBUSY if it never stopped asking. Sleeps.
+ */
+int vtc_retry(int (*try)(void *arg), void *arg)
+{
+	int i, ret = -EBUSY;
+
+	for (i = 0; i < 500; i++) {
+		ret = try(arg);
+		if (ret != -EAGAIN)
+			return ret;
+		msleep(20);
+	}
+	return -EBUSY;
+}
+
+struct vtc_attach {
+	struct vtc_new n;
+	struct vtc_shared *s;
+};
+
+/* One attempt: 0 with a->s set, -EAGAIN while the last holder frees it. */
+static int vtc_try_attach(void *arg)
+{
+	struct vtc_attach *a = arg;
+	struct vtc_shared *s;
+
+	s = vtc_shared_find();
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	if (!s) {
+		if (!a->n.pcpu) {
+			a->n.pcpu = alloc_percpu(struct vtc_pcpu);
+			if (!a->n.pcpu)
+				return -ENOMEM;
+		}
+		s = klp_shadow_get_or_alloc(VTC_ANCHOR, VTC_STATE_ID, sizeof(*s),
+					    GFP_KERNEL, vtc_shared_ctor, &a->n);
+		if (!s)
+			return -ENOMEM;
+		/* Another module created it first: take a reference on that. */
+		if (!a->n.used)
+			return -EAGAIN;
+	}
+	a->s = s;
+	return 0;
+}
+
 /* Find the loaded state and take a reference, or create it. */
 int vtc_state_attach(const struct vtc_member *me)
 {
-	struct vtc_new n = {};
+	struct vtc_attach a = {};
 	struct vtc_shared *s;
 	unsigned long flags;
-	int i, ret = -EBUSY;
+	int ret;
 
 	vtc_me = me;
-	for (i = 0; i < 500; i++) {
-		s = vtc_shared_find();
-		if (s == ERR_PTR(-EAGAIN)) {
-			msleep(20);
-			continue;
-		}
-		if (IS_ERR(s)) {
-			ret = PTR_ERR(s);
-			goto out;
-		}
-		if (s)
-			break;
-		if (!n.pcpu) {
-			n.pcpu = alloc_percpu(struct vtc_pcpu);
-			if (!n.pcpu) {
-				ret = -ENOMEM;
-				goto out;
-			}
-		}
-		s = klp_shadow_get_or_alloc(VTC_ANCHOR, VTC_STATE_ID, sizeof(*s),
-					    GFP_KERNEL, vtc_shared_ctor, &n);
-		if (!s) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		if (n.used)
-			break;
-		/* Another module created it first: take a reference on that. */
-	}
-	if (i == 500) {
+	ret = vtc_retry(vtc_try_attach, &a);
+	if (ret == -EBUSY)
 		pr_err("the previous module's state is not going away\n");
+	if (ret)
 		goto out;
-	}
 
+	s = a.s;
 	vtc_shared = s;
 	vtc_pcpu = s->pcpu;
-	if (n.used) {
-		pr_info("state: new, version %u\n", VTC_SHARED_VERSION);
+	if (a.n.used) {
+		pr_info("state: new, version %u\n", VTC_STATE_VERSION);
 		return 0;
 	}
 	spin_lock_irqsave(&s->lock, flags);
@@ -153,8 +175,8 @@ int vtc_state_attach(const struct vtc_member *me)
 	spin_unlock_irqrestore(&s->lock, flags);
 	ret = 0;
 out:
-	if (!n.used)
-		free_percpu(n.pcpu);
+	if (!a.n.used)
+		free_percpu(a.n.pcpu);
 	return ret;
 }
 

@@ -11,12 +11,15 @@
 #                          (rows of several runs joined), into --out
 #   --no-cost              rig mode: leave out the cost tool's table
 #
-# Rig mode (default): boots the emulated arm64 KVM host (tests/vm/run.sh)
-# once per configuration under QEMU's GIC write trace and runs
-# tests/guest/bench.sh there. Host mode (--host): on a real arm64 KVM host,
-# as root, builds the module against KDIR (default the running kernel's
-# /lib/modules/$(uname -r)/build) and vtc-vmm natively, and runs the same
-# tests/guest/bench.sh here: no QEMU, so no GIC MMIO counts, and the times
+# Rig mode (default): boots the emulated arm64 KVM host (tests/rig/run.sh)
+# once per configuration under the cost tool's QEMU plugin
+# (tests/cost/vtc-cost.c, single-threaded TCG) and runs tests/vm/bench.sh
+# --cost-marks there. Not under -icount as the cost tool is: with virtual
+# time from the instruction count, KVM's halt polling catches the wfi
+# workload's timer and its vcpu hardly ever blocks. Host mode (--host): on a real
+# arm64 KVM host, as root, builds the module against KDIR (default the
+# running kernel's /lib/modules/$(uname -r)/build) and vtc-vmm natively,
+# and runs the same tests/vm/bench.sh here: no QEMU, so no GIC MMIO counts, and the times
 # per exit are real (the VMM's CNTVCT_EL0 ticks scaled by CNTFRQ_EL0, and
 # PMU cycles when the host has a PMU driver).
 #
@@ -29,8 +32,10 @@
 #   writes/load   active-state writes to the timer PPIs per vcpu load (fprobe)
 #   writes/exit   the same per VMM exit
 #   skip ratio    skipped / (skipped + issued) of the cached path
-#   GIC MMIO/exit GIC register writes QEMU traced in the run's window, per
-#                 exit (the whole vtc-vmm process, VM setup included)
+#   GIC MMIO/exit GIC register writes (GICD, GICR, GICC) by the host kernel
+#                 on each vcpu's CPU while its thread was in its KVM_RUN
+#                 loop (the plugin's windows), per exit; in parentheses
+#                 those to the active-state registers (rig only)
 #   floor         writes that were needed: the GIC bit differed from the
 #                 value written (verify=1 pass); cached issued vs that floor
 #   ns/exit       time per exit from the counter (emulated in the rig)
@@ -80,24 +85,50 @@ else
 	echo "config,timing,mode,workload,vcpus,gic_mmio_writes,gic_active_writes,${fields// /,}" >"$csv"
 fi
 
-# to_csv CONFIG GUEST-OUTPUT [GIC-COUNTS]: the "bench" lines as CSV rows.
+# to_csv CONFIG GUEST-OUTPUT [WINDOWS]: the "bench" lines as CSV rows, with
+# the GIC writes of the plugin's windows (WINDOWS, vtc-cost.c's output),
+# matched in order to the guest's "bench-windows" lines; "-" for a run
+# with a window missing or not closed, for all if the counts differ.
 to_csv() {
-	awk -v cfg="$1" -v fields="$fields" '
+	awk -v cfg="$1" -v fields="$fields" -v wf="${3:-}" '
 	function kv(line, k,   n, i, a, b) {
 		n = split(line, a, " ")
 		for (i = 1; i <= n; i++) { split(a[i], b, "="); if (b[1] == k) return b[2] }
 		return "-"
 	}
-	FILENAME ~ /\.gic$/ { w = kv($0, "window"); gic[w] = kv($0, "total"); act[w] = kv($0, "active"); next }
+	FILENAME == wf {
+		w = kv($0, "window")
+		if (kv($0, "state") == "closed") {
+			gw[w] = kv($0, "gicd_w") + kv($0, "gicr_w") + kv($0, "gicc_w"); aw[w] = kv($0, "gic_active_w")
+		}
+		if ($1 == "summary") opened = kv($0, "windows")
+		next
+	}
+	wf != "" && /^bench-windows / {
+		key = kv($0, "mode") "." kv($0, "workload")
+		for (i = kv($0, "vcpus"); i > 0; i--) {
+			n++
+			if (n in gw) { gic[key] += gw[n]; act[key] += aw[n] } else { bad[key] = 1; nbad++ }
+		}
+		next
+	}
 	/^bench mode=/ {
-		m = kv($0, "mode"); w = kv($0, "workload"); key = m "." w
-		vc = kv($0, "vcpus")
-		printf "%s,%s,%s,%s,%s,%s,%s", cfg, kv($0, "timing"), m, w, vc,
-			(key in gic) ? gic[key] : "-", (key in act) ? act[key] : "-"
-		n = split(fields, F, " ")
-		for (i = 1; i <= n; i++) printf ",%s", kv($0, F[i])
-		printf "\n"
-	}' "${@:3}" "$2"
+		m = kv($0, "mode"); w = kv($0, "workload")
+		K[++rows] = m "." w
+		R[rows] = cfg "," kv($0, "timing") "," m "," w "," kv($0, "vcpus")
+		nf = split(fields, F, " ")
+		for (i = 1; i <= nf; i++) V[rows] = V[rows] "," kv($0, F[i])
+	}
+	END {
+		if (wf != "" && opened == "") err = "the plugin wrote no summary (QEMU did not exit cleanly?)"
+		else if (wf != "" && opened != n) err = "the plugin opened " opened " windows, the guest labelled " n
+		else if (nbad) err = nbad " window(s) missing or not closed"
+		for (r = 1; r <= rows; r++) {
+			k = K[r]; ok = opened == n && (k in gic) && !(k in bad)
+			print R[r] "," (ok ? gic[k] : "-") "," (ok ? act[k] : "-") V[r]
+		}
+		if (err != "") { print "bench: " cfg ": " err ": no GIC counts for the runs concerned" > "/dev/stderr"; exit 1 }
+	}' ${3:+"$3"} "$2"
 }
 
 if [ -n "$report" ]; then
@@ -120,7 +151,7 @@ elif [ $host = 1 ]; then
 	esac
 	cfg=host-$gic-$mode
 	echo "bench: $cfg ($(uname -r))" >&2
-	tests/guest/bench.sh --module "$module" --cli "$top/scripts/vtimer-cache" \
+	tests/vm/bench.sh --module "$module" --cli "$top/scripts/vtimer-cache" \
 		--vmm "$top/tests/vmm/build/vtc-vmm" "$gic" "$iters" "$titers" >"$out/$cfg.guest" || rc=1
 	to_csv "$cfg" "$out/$cfg.guest" >>"$csv"
 	where="on $(uname -n), kernel $(uname -r), $(nproc) CPUs; real hardware: ns/exit from CNTVCT_EL0"
@@ -130,12 +161,17 @@ else
 	command -v gnuplot >/dev/null || {
 		[ "$(id -u)" = 0 ] && apt-get install -y -q --no-install-recommends gnuplot-nox >&2
 	}
+	kentry=$(tests/kernel/build.sh 7.2)
 	if [ -z "$module" ]; then
-		kentry=$(tests/kernel/build.sh 7.2)
 		make -s module KDIR="$kentry/linux"
 		module=$top/vtimer_cache.ko
 	fi
 	make -s -C tests/vmm
+	# The GIC writes: the cost tool's plugin, windows per vcpu run.
+	so=$(tests/cost/build.sh)
+	out=$(cd "$out" && pwd)
+	case "$out" in *,*) echo "bench: the output directory must not contain a comma (QEMU plugin arguments): $out" >&2; exit 2 ;; esac
+	python3 tests/cost/addrmap.py "$kentry/linux/System.map" >"$out/addr.map"
 	# the module measured, kept with the results
 	[ "$module" -ef "$out/vtimer_cache.ko" ] || cp "$module" "$out/vtimer_cache.ko"
 	IFS=, read -r -a cfgs <<<"$configs"
@@ -145,23 +181,22 @@ else
 		d=$out/$cfg
 		echo "bench: $cfg" >&2
 		t0=$SECONDS
-		if ! tests/vm/run.sh --gic "${gic#v}" --mode "$mode" --timeout 2400 --out "$d" \
-			--trace pl011_write,gicv3_dist_write,gicv3_redist_write,gic_dist_write,gic_cpu_write \
+		if ! tests/rig/run.sh --gic "${gic#v}" --mode "$mode" --timeout 2400 --out "$d" \
+			--kernel "$kentry/linux/arch/arm64/boot/Image" \
+			--plugin "$so,map=$out/addr.map,out=$d/windows.txt" \
 			--add "$out/vtimer_cache.ko" --add scripts/vtimer-cache \
-			tests/guest/bench.sh --marks /dev/ttyAMA0 "$gic" "$iters" "$titers" >"$d.guest" 2>"$d.err"; then
+			tests/vm/bench.sh --cost-marks "$gic" "$iters" "$titers" >"$d.guest" 2>"$d.err"; then
 			echo "bench: $cfg failed:" >&2
 			tail -n 20 "$d.err" >&2
 			rc=1
 		fi
-		t1=$SECONDS
 		grep '^bench-error' "$d.guest" >&2 && rc=1
 		if grep -q '^bench mode=' "$d.guest"; then
-			python3 tests/vm/gic-count.py "$d/trace.log" >"$d.gic" || rc=1
-			to_csv "$cfg" "$d.guest" "$d.gic" >>"$csv"
+			to_csv "$cfg" "$d.guest" "$d/windows.txt" >>"$csv" || rc=1
 		fi
-		echo "bench: $cfg boot+bench $((t1 - t0)) s, gic-count $((SECONDS - t1)) s" >&2
+		echo "bench: $cfg boot+bench $((SECONDS - t0)) s" >&2
 	done
-	where="in the rig (QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG, -smp 2), kernel 7.2.13; ns/exit is EMULATED time"
+	where="in the rig (QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG single-threaded, -smp 2), kernel 7.2.13; ns/exit is EMULATED time"
 fi
 
 # The markdown table: one row per configuration and workload.
@@ -201,7 +236,7 @@ md=$out/bench.md
 		}
 	}' "$csv"
 	echo
-	echo "writes: active-state writes to the timer PPIs (irq_set_irqchip_state, counted by the module: by its fprobe with the patch off, by its copy of irq_set_irqchip_state with the patch on). *needed writes (floor)*: writes that found the GIC bit different from the value written (verify=1 pass; idle-timer workloads need none and are not run); *cached issued vs floor*: the cached path's issued writes in that pass over the needed ones. GIC MMIO writes: every GIC register write in QEMU's trace in the run's window (rig only, whole vtc-vmm process including VM setup), per VMM exit; in parentheses those to the active-state registers (GICR_I[SC]ACTIVER0, GICD_I[SC]ACTIVERn). On GICv2 the total also has the host's own EOIR/DIR writes for every host interrupt. ns/exit: the VMM's CNTVCT_EL0 ticks over the run, scaled by CNTFRQ_EL0, per exit; in the rig that is emulated time on a shared 2-core machine. Latency: CNTVCT at the guest's IAR minus the timer deadline, in ticks of CNTFRQ ($(awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) if (h[i] == "cntfrq") print $i } NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i }' "$csv") Hz)."
+	echo "writes: active-state writes to the timer PPIs (irq_set_irqchip_state, counted by the module: by its fprobe with the patch off, by its copy of irq_set_irqchip_state with the patch on). *needed writes (floor)*: writes that found the GIC bit different from the value written (verify=1 pass; idle-timer workloads need none and are not run); *cached issued vs floor*: the cached path's issued writes in that pass over the needed ones. GIC MMIO writes: the GIC register writes (GICD, GICR, GICC) the host kernel made on each vcpu's CPU while that vcpu's thread was in its KVM_RUN loop (rig only: the cost tool's QEMU plugin, one window per vcpu; VM setup and nVHE hyp code not included), per VMM exit; in parentheses those to the active-state registers (GICR_I[SC]ACTIVER0, GICD_I[SC]ACTIVERn). On GICv2 the total also has the host's own EOIR/DIR writes for the host interrupts taken on that CPU. ns/exit: the VMM's CNTVCT_EL0 ticks over the run, scaled by CNTFRQ_EL0, per exit; in the rig that is emulated time on a shared machine, slowed down by the counting plugin. Latency: CNTVCT at the guest's IAR minus the timer deadline, in ticks of CNTFRQ ($(awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) if (h[i] == "cntfrq") print $i } NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i }' "$csv") Hz)."
 } >"$md"
 cat "$md"
 

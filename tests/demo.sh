@@ -10,5 +10,5 @@ kentry=$(tests/kernel/build.sh 7.2)
 make -s module KDIR="$kentry/linux"
 make -s -C tests/vmm
 echo "demo: booting the arm64 KVM host under QEMU"
-tests/vm/run.sh --gic 3 --mode vhe --timeout 600 --out build/demo \
-	--add vtimer_cache.ko tests/guest/demo.sh v3 "${DEMO_ITERS:-3000}"
+tests/rig/run.sh --gic 3 --mode vhe --timeout 600 --out build/demo \
+	--add vtimer_cache.ko tests/vm/demo.sh v3 "${DEMO_ITERS:-3000}"

@@ -4,7 +4,7 @@
     report.py [--check] [--max-spread PCT] [--md FILE] [--csv FILE]
               [--runs-csv FILE] CONFIG=GUEST_OUTPUT,WINDOWS_FILE ...
 
-GUEST_OUTPUT: what tests/cost/guest.sh printed (cost-window / cost-run
+GUEST_OUTPUT: what tests/vm/cost.sh printed (cost-window / cost-run
 lines); WINDOWS_FILE: the vtc-cost plugin's output of the same boot. Each
 labelled window is matched to the plugin's window of that number; runs of
 several vcpus sum their windows.

@@ -12,7 +12,7 @@
 #   in-kernel (hvc) workloads (default 2000 / 200 / 15000)
 # --repeats: measured runs per workload and phase (default 2), after
 #   --warmup unmeasured ones (default 1)
-# --workloads: names from vtc_workloads (tests/vm/guest/lib.sh), or
+# --workloads: names from vtc_workloads (tests/vm/lib.sh), or
 #   "default" (all of them with one vcpu); --phases: stock,on,off
 # --jobs: boots at a time (default: the number of CPUs; each QEMU runs
 #   single-threaded)
@@ -78,7 +78,7 @@ if [ -z "$module" ]; then
 	rm -rf "$out/module"
 	mkdir -p "$out/module"
 	tar -c --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
-		--exclude='.*.cmd' --exclude=gen Kbuild src include scripts | tar -x -C "$out/module"
+		--exclude='.*.cmd' --exclude=gen dkms.conf Kbuild src include scripts | tar -x -C "$out/module"
 	make -s -C "$kentry/linux" ARCH=arm64 CROSS_COMPILE="${CROSS_COMPILE:-aarch64-linux-gnu-}" \
 		M="$out/module" modules >&2
 	module=$out/module/vtimer_cache.ko
@@ -95,10 +95,10 @@ boot() {
 	mkdir -p "$d"
 	rm -f "$d/windows.txt" "$d/profile.txt"
 	local t0=$SECONDS
-	if tests/vm/run.sh --gic "${gic#v}" --mode "$mode" --timeout 3600 --out "$d" \
+	if tests/rig/run.sh --gic "${gic#v}" --mode "$mode" --timeout 3600 --out "$d" \
 		--kernel "$kentry/linux/arch/arm64/boot/Image" \
 		--plugin "$args" --icount shift=0,sleep=off --add "$out/vtimer_cache.ko" \
-		tests/cost/guest.sh --warmup "$warmup" "$gic" "$iters" "$titers" "$hiters" "$repeats" \
+		tests/vm/cost.sh --warmup "$warmup" "$gic" "$iters" "$titers" "$hiters" "$repeats" \
 		"$workloads" "$phases" >"$out/$cfg.guest" 2>"$out/$cfg.err"; then
 		echo "cost: $cfg: $((SECONDS - t0)) s" >&2
 	else

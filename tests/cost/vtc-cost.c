@@ -43,9 +43,14 @@
  *
  * Also per window: GIC MMIO reads and writes made by host kernel
  * instructions on that vCPU (memory callbacks; is_io and the physical
- * address inside MAP's "gic" ranges), and entries into MAP's "entry"
- * symbols (a TB starting at the symbol's address). nVHE hyp code runs at
- * hyp VAs below 0xffff000000000000 and is neither counted nor instrumented.
+ * address inside MAP's "gic" ranges), of these the writes to the
+ * active-state registers (GICD_ISACTIVERn / ICACTIVERn at 0x300-0x37f /
+ * 0x380-0x3ff of the "gicd" range, GICv2's banked ...0 included;
+ * GICR_ISACTIVER0 / ICACTIVER0 at 0x10300 / 0x10380, extended PPI ones up
+ * to 0x103ff, of each 128K frame of the "gicr" range), and entries into
+ * MAP's "entry" symbols (a TB starting at the symbol's address). nVHE hyp
+ * code runs at hyp VAs below 0xffff000000000000 and is neither counted nor
+ * instrumented.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -76,6 +81,7 @@ static const char *const t_name[NT] = { "thread", "thread_irq", "others" };
 #define MAX_VCPUS	64
 #define MAX_ENTRIES	62	/* 6 bits in the TB's user data, 0 = none */
 #define MAX_GIC		8
+#define GICR_STRIDE	0x20000	/* GICv3: RD_base + SGI_base frames, 64K each */
 #define MAX_WINDOWS	100000
 
 struct range {
@@ -95,9 +101,13 @@ static int load_entry;		/* index of the load symbol in entries[] */
 static int irq_entry;		/* call_on_irq_stack */
 static uint64_t stack_size = 16384;	/* THREAD_SIZE */
 
+/* Where the active-state registers are: none, GICD or GICR layout. */
+enum { GIC_PLAIN, GIC_DIST, GIC_REDIST };
+
 static struct {
 	uint64_t lo, hi;
 	char *name;
+	int kind;
 } gic[MAX_GIC];
 static int n_gic;
 
@@ -108,6 +118,7 @@ struct window {
 	uint64_t task[NT];
 	uint64_t stack;			/* the vcpu thread's kernel stack */
 	uint64_t gic_rw[MAX_GIC][2];	/* [0] reads, [1] writes */
+	uint64_t act_w[2];		/* writes to I[SC]ACTIVER: [0] set, [1] clear */
 	uint64_t entry[MAX_ENTRIES + 1];
 	uint64_t tbs;			/* kernel TBs started */
 	uint64_t load_calls, load_noret, other_io;
@@ -295,7 +306,7 @@ static void mem_cb(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
 {
 	struct qemu_plugin_hwaddr *h;
 	struct window *w;
-	uint64_t pa;
+	uint64_t pa, off;
 	int i;
 
 	(void)udata;
@@ -310,7 +321,17 @@ static void mem_cb(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
 	pa = qemu_plugin_hwaddr_phys_addr(h);
 	for (i = 0; i < n_gic; i++) {
 		if (pa >= gic[i].lo && pa < gic[i].hi) {
-			w->gic_rw[i][qemu_plugin_mem_is_store(info) ? 1 : 0]++;
+			if (!qemu_plugin_mem_is_store(info)) {
+				w->gic_rw[i][0]++;
+				return;
+			}
+			w->gic_rw[i][1]++;
+			off = pa - gic[i].lo;
+			/* GICR: from the SGI frame (wraps for the RD frame) */
+			if (gic[i].kind == GIC_REDIST)
+				off = off % GICR_STRIDE - 0x10000;
+			if (gic[i].kind != GIC_PLAIN && off >= 0x300 && off < 0x400)
+				w->act_w[off >= 0x380]++;
 			return;
 		}
 	}
@@ -358,6 +379,9 @@ static void put_window(struct window *w, const char *state)
 	for (i = 0; i < n_gic; i++)
 		fprintf(out, " %s_r=%" PRIu64 " %s_w=%" PRIu64, gic[i].name,
 			w->gic_rw[i][0], gic[i].name, w->gic_rw[i][1]);
+	fprintf(out, " gic_active_w=%" PRIu64 " gic_isactiver_w=%" PRIu64
+		" gic_icactiver_w=%" PRIu64, w->act_w[0] + w->act_w[1],
+		w->act_w[0], w->act_w[1]);
 	fprintf(out, " other_io=%" PRIu64 " tbs=%" PRIu64, w->other_io, w->tbs);
 	for (i = 1; i <= n_entries; i++)
 		fprintf(out, " entry.%s=%" PRIu64, entries[i].name,
@@ -611,7 +635,8 @@ static int cmp_range(const void *a, const void *b)
  *   entry ADDR NAME       count entries; "entry ADDR NAME load" also marks
  *                         the load symbol, "... irq" call_on_irq_stack
  *   stack SIZE            THREAD_SIZE (kernel stacks, SIZE-aligned)
- *   gic NAME LO HI        a GIC MMIO range (physical, half-open)
+ *   gic NAME LO HI        a GIC MMIO range (physical, half-open); "gicd"
+ *                         and "gicr" have active-state registers
  */
 static int read_map(const char *path)
 {
@@ -660,6 +685,8 @@ static int read_map(const char *path)
 			gic[n_gic].name = strdup(b);
 			gic[n_gic].lo = strtoull(c, NULL, 0);
 			gic[n_gic].hi = strtoull(d, NULL, 0);
+			gic[n_gic].kind = !strcmp(b, "gicd") ? GIC_DIST :
+					  !strcmp(b, "gicr") ? GIC_REDIST : GIC_PLAIN;
 			n_gic++;
 		} else {
 			fprintf(stderr, "vtc-cost: %s:%d: cannot parse: %s", path,

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Debian packages of the test kernel: linux-image and linux-headers from
 # "make bindeb-pkg", for installing the kernel the way a host would (the
-# DKMS tests in the arm64 userland, tests/guest/dkms.sh). Prints the
+# DKMS tests in the arm64 userland, tests/vm/dkms.sh). Prints the
 # directory holding them on stdout:
 #   <kernel entry>/debs/linux-image-<release>_*.deb
 #   <kernel entry>/debs/linux-headers-<release>_*.deb

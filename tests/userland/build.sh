@@ -5,7 +5,7 @@
 # The entry is keyed by the suite, the mirror, the package list and this
 # script, and holds:
 #   root.cpio      the userland as an uncompressed newc archive: the rig
-#                  (tests/vm/run.sh --rootfs) boots it as the initramfs, so
+#                  (tests/rig/run.sh --rootfs) boots it as the initramfs, so
 #                  every boot starts from this pristine copy in guest RAM
 #   packages.txt   what was installed (name version arch)
 #   key            what went into the key

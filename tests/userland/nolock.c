@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * LD_PRELOAD shim for the arm64 userland VM (tests/vm/run.sh --rootfs).
+ * LD_PRELOAD shim for the arm64 userland VM (tests/rig/run.sh --rootfs).
  *
  * The test kernel is built without CONFIG_FILE_LOCKING, whose stubs make
  * every fcntl() record lock fail with EACCES; dpkg and apt then refuse to

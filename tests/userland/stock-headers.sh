@@ -1,6 +1,6 @@
 #!/bin/bash
 # Debian's own kernel headers for the DKMS refusal tests
-# (tests/guest/dkms-refusal.sh), unpacked (dpkg -x, never installed) into a
+# (tests/vm/dkms-refused.sh), unpacked (dpkg -x, never installed) into a
 # cached tree that the rig adds to the arm64 userland's /usr/src. Prints the
 # tree's path on stdout; it holds usr/src/linux-headers-<release>/ for:
 #   7.2.13+deb14-arm64   sid, the supported series, but no CONFIG_LIVEPATCH

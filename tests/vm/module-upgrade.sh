@@ -1,5 +1,5 @@
 #!/bin/sh
-# Upgrade in place: a newer build (vtimer_cache_v2, tests/build-upgrade.sh)
+# Upgrade in place: a newer build (vtimer_cache_v2, tests/build-modules.sh)
 # replaces the loaded vtimer_cache with klp atomic replace while VMs run.
 # The cache, the counters and the per-vcpu shadows carry over, skipping
 # goes on with no wrong skip, every timer interrupt arrives, the stock

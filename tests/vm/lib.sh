@@ -2,8 +2,9 @@
 # Helpers for guest test scripts (sourced from /vtc/test.sh). POSIX sh has
 # no local variables: a helper's own are prefixed with its name, so that it
 # never changes a caller's (a loop counter i, say).
-# Checks print TAP-style "ok N - name" / "not ok N - name" lines that the
-# host counts; vtc_done exits non-zero if any check failed.
+# Checks print KTAP "ok N name" / "not ok N name" lines that the host
+# counts (tests/check.sh); vtc_done prints the plan and exits non-zero if
+# any check failed.
 
 VTC_N=0
 VTC_FAILED=0
@@ -11,13 +12,13 @@ TRACING=/sys/kernel/tracing
 
 vtc_ok() {
 	VTC_N=$((VTC_N + 1))
-	echo "ok $VTC_N - $*"
+	echo "ok $VTC_N $*"
 }
 
 vtc_not_ok() {
 	VTC_N=$((VTC_N + 1))
 	VTC_FAILED=$((VTC_FAILED + 1))
-	echo "not ok $VTC_N - $*"
+	echo "not ok $VTC_N $*"
 }
 
 # vtc_check NAME CMD...: run CMD, ok if it exits 0.
@@ -37,7 +38,9 @@ vtc_expect() {
 	fi
 }
 
+# vtc_done: the plan (at the end, as KTAP allows) and the exit status.
 vtc_done() {
+	echo "1..$VTC_N"
 	echo "# $VTC_N checks, $VTC_FAILED failed"
 	[ "$VTC_FAILED" = 0 ]
 }
@@ -58,12 +61,6 @@ vtc_until() {
 		fi
 		sleep 0.1
 	done
-}
-
-# Mark a measurement window in QEMU's pl011_write trace: the host-side
-# tests/vm/gic-count.py counts GIC MMIO writes between two marks.
-vtc_mark() {
-	echo "@@VTC-MARK $1@@" >/dev/ttyAMA0
 }
 
 # Kprobe events on irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE = 1, val)

@@ -4,21 +4,23 @@
 # pass for the necessary-write floor, through `vtimer-cache bench --raw`.
 # One "bench mode=M workload=W key=value..." line per run.
 #
-#   bench.sh [--marks DEV] [--module KO] [--cli PATH] [--vmm PATH] GIC ITERS TITERS
+#   bench.sh [--cost-marks] [--module KO] [--cli PATH] [--vmm PATH] GIC ITERS TITERS
 #
-# In the rig (tests/bench.sh) it runs as /vtc/test.sh with --marks
-# /dev/ttyAMA0: each run sits in a console window that tests/vm/gic-count.py
-# matches against QEMU's GIC write trace. On a real arm64 KVM host it runs
-# unchanged from the repository (tests/bench.sh --host), as root, without
-# --marks: the module is loaded from KO (default: vtimer_cache.ko beside
-# the script or at the top of the repository) unless it is loaded already,
-# and unloaded again at the end only if this script loaded it.
+# In the rig (tests/bench.sh) it runs as /vtc/test.sh with --cost-marks,
+# under the cost tool's QEMU plugin (tests/cost/vtc-cost.c): each vcpu of
+# each run is one plugin window, and "bench-windows" lines say which (the
+# vtc-vmm binary itself, not the retrying wrapper: one run, one window
+# set). On a real arm64 KVM host it runs unchanged from the repository
+# (tests/bench.sh --host), as root, without --cost-marks: the module is
+# loaded from KO (default: vtimer_cache.ko beside the script or at the top
+# of the repository) unless it is loaded already, and unloaded again at
+# the end only if this script loaded it.
 # Exit code: that of vtimer-cache bench (0 ok, 6 a workload failed, ...).
 here=$(cd "$(dirname "$0")" && pwd)
-marks='' module='' cli='' vmm=''
+marks=0 module='' cli='' vmm=''
 while [ $# -gt 0 ]; do
 	case $1 in
-	--marks) marks=$2; shift 2 ;;
+	--cost-marks) marks=1; shift ;;
 	--module) module=$2; shift 2 ;;
 	--cli) cli=$2; shift 2 ;;
 	--vmm) vmm=$2; shift 2 ;;
@@ -26,7 +28,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ $# != 3 ]; then
-	echo "usage: $0 [--marks DEV] [--module KO] [--cli PATH] [--vmm PATH] GIC ITERS TITERS" >&2
+	echo "usage: $0 [--cost-marks] [--module KO] [--cli PATH] [--vmm PATH] GIC ITERS TITERS" >&2
 	exit 2
 fi
 gic=$1 iters=$2 titers=$3
@@ -48,7 +50,8 @@ if ! grep -q '^vtimer_cache ' /proc/modules; then
 fi
 
 set -- --raw --floor --gic "$gic" --iters "$iters" --titers "$titers"
-[ -n "$marks" ] && set -- "$@" --marks "$marks"
+[ $marks = 1 ] && set -- "$@" --cost-marks
+[ -z "$vmm" ] && [ $marks = 1 ] && [ -x /vtc/bin/vtc-vmm.bin ] && vmm=/vtc/bin/vtc-vmm.bin
 [ -n "$vmm" ] && set -- "$@" --vmm "$vmm"
 sh "$cli" bench "$@" >/tmp/vtc-bench.$$
 rc=$?

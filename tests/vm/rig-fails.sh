@@ -1,5 +1,5 @@
 #!/bin/sh
-# A deliberately broken guest script: run-all.sh requires the rig to FAIL it
+# A deliberately broken guest script: tests/check.sh requires the rig to FAIL it
 # and to say why. $1 selects the way it breaks.
 . /vtc/lib.sh
 case "$1" in

@@ -10,6 +10,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# What runs inside the emulated host: /init, lib.sh, the VMM wrapper.
+vm=$top/tests/vm
 cache=${VTC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtimer-cache}
 
 usage() {
@@ -23,14 +25,13 @@ usage: $0 [options] SCRIPT [ARGS...]
   --kernel IMAGE     kernel image (default: tests/kernel/build.sh)
   --series S         kernel series for the default image (default 7.2)
   --add SRC[:DEST]   copy SRC into the initramfs at DEST (default /vtc/)
-  --trace EV[,EV]    enable QEMU trace events, log to OUT/trace.log
   --append ARGS      extra kernel command line
   --plugin SO[,ARGS] load a QEMU TCG plugin (-plugin SO,ARGS) and run TCG
                      single-threaded (-accel tcg,thread=single), so that
                      the plugin sees one vCPU at a time (tests/cost)
   --icount SPEC      QEMU -icount SPEC: virtual time from the instruction
                      count (e.g. shift=0,sleep=off), for repeatable counts
-  --out DIR          keep console.log, result.log (and trace.log) here
+  --out DIR          keep console.log and result.log here
   --allow-warn FUNC  tolerate WARNs raised in kernel function FUNC only (a
                      known stock-kernel bug): no panic_on_warn, and the
                      guest sees the allowance in /vtc/allow-warn. Default:
@@ -51,7 +52,7 @@ USAGE
 	exit 2
 }
 
-gic=3 mode=vhe smp=2 mem='' timeout_s=300 kernel='' series=7.2 trace='' append='' out='' allow_warn=kvm_vcpu_load_debug
+gic=3 mode=vhe smp=2 mem='' timeout_s=300 kernel='' series=7.2 append='' out='' allow_warn=kvm_vcpu_load_debug
 plugin='' icount=''
 adds=()
 rootfs=0
@@ -66,7 +67,6 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift 2 ;;
 	--series) series=$2; shift 2 ;;
 	--add) adds+=("$2"); shift 2 ;;
-	--trace) trace=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--plugin) plugin=$2; shift 2 ;;
 	--icount) icount=$2; shift 2 ;;
@@ -106,7 +106,7 @@ if [ -z "$out" ]; then
 	out=$(mktemp -d "${TMPDIR:-/tmp}/vtc-vm.XXXXXX")
 fi
 mkdir -p "$out"
-rm -f "$out/console.log" "$out/result.log" "$out/trace.log" "$out/initrd.img"
+rm -f "$out/console.log" "$out/result.log" "$out/initrd.img"
 
 # busybox comes from Debian's arm64 package, extracted, never installed.
 bb=$cache/busybox/bin/busybox
@@ -149,15 +149,15 @@ else
 	cp "$bb" "$root/bin/busybox"
 	ln -s busybox "$root/bin/sh"
 fi
-cp "$here/init" "$root/init"
+cp "$vm/init" "$root/init"
 chmod +x "$root/init"
-cp "$here"/guest/*.sh "$root/vtc/"
+cp "$vm/lib.sh" "$vm/kernel-errors.re" "$root/vtc/"
 cp "$script" "$root/vtc/test.sh"
 printf '%s\n' "$@" > "$root/vtc/args"
 [ -n "$allow_warn" ] && echo "$allow_warn" > "$root/vtc/allow-warn"
 if [ -x "$top/tests/vmm/build/vtc-vmm" ]; then
 	cp "$top/tests/vmm/build/vtc-vmm" "$root/vtc/bin/vtc-vmm.bin"
-	cp "$here/vtc-vmm-wrapper" "$root/vtc/bin/vtc-vmm"
+	cp "$vm/vtc-vmm-wrapper" "$root/vtc/bin/vtc-vmm"
 fi
 if [ "$hold_vm" = 0 ]; then
 	touch "$root/vtc/no-hold-vm"
@@ -213,11 +213,6 @@ if [ -n "$plugin" ]; then
 	qemu_args+=(-accel "tcg,thread=single" -plugin "$plugin")
 fi
 [ -n "$icount" ] && qemu_args+=(-icount "$icount")
-if [ -n "$trace" ]; then
-	IFS=, read -r -a evs <<< "$trace"
-	for ev in "${evs[@]}"; do qemu_args+=(-trace "$ev"); done
-	qemu_args+=(-D "$out/trace.log")
-fi
 
 # watch_cpus PID: once the console shows a stall or lockup, or shortly
 # before the timeout, record where every vCPU is (a CPU spinning with
@@ -261,17 +256,16 @@ elif grep -aq '^VTC-VERDICT: PASS' "$out/result.log"; then
 	reason=
 elif grep -aq '^VTC-VERDICT: FAIL' "$out/result.log"; then
 	reason=$(grep -a '^VTC-VERDICT: FAIL' "$out/result.log" | tail -n 1)
-elif grep -aqE 'Kernel panic|BUG:|WARNING:|Oops' "$out/console.log" 2>/dev/null; then
-	reason="kernel: $(grep -aE 'Kernel panic|BUG:|WARNING:|Oops' "$out/console.log" | head -n 1)"
+elif grep -aqE -f "$vm/kernel-errors.re" "$out/console.log" 2>/dev/null; then
+	reason="kernel: $(grep -aE -f "$vm/kernel-errors.re" "$out/console.log" | head -n 1)"
 else
 	reason="no verdict (qemu exit $rc)"
 fi
-bad_re='(WARNING:|BUG:|Oops|possible circular locking|unreferenced object|Kernel panic)'
 bad_lines() {
 	if [ -n "$allow_warn" ]; then
-		grep -aE "$bad_re" "$out/console.log" | grep -av "WARNING: at $allow_warn+"
+		grep -aE -f "$vm/kernel-errors.re" "$out/console.log" | grep -av "WARNING: at $allow_warn+"
 	else
-		grep -aE "$bad_re" "$out/console.log"
+		grep -aE -f "$vm/kernel-errors.re" "$out/console.log"
 	fi
 }
 if [ -z "$reason" ] && bad_lines >/dev/null; then

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Guest test (tests/vm/run.sh --append kvm-arm.mode=protected):
+# Guest test (tests/rig/run.sh --append kvm-arm.mode=protected):
 # under protected KVM the module must refuse to load, say why, and leave
 # nothing behind. The host must really be in protected mode, or the check
 # would pass for any load failure.

@@ -7,7 +7,7 @@
 #   off    patch disabled through /sys/kernel/livepatch (module loaded,
 #          its fprobes still counting)
 #
-#   guest.sh [--warmup N] GIC ITERS TITERS HITERS REPEATS [WORKLOADS [PHASES]]
+#   cost.sh [--warmup N] GIC ITERS TITERS HITERS REPEATS [WORKLOADS [PHASES]]
 #
 # ITERS / TITERS: iterations of the idle-timer and the timer workloads (as
 # in vtc_workloads); HITERS: of the in-kernel one, hvc, whose exits are

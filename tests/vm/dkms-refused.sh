@@ -5,7 +5,10 @@
 #   7.2.13+deb14-arm64   sid's stock arm64 kernel: no CONFIG_LIVEPATCH
 #   7.2.13+deb14-amd64   an x86 kernel of the supported series
 #   6.1.0-50-arm64       bookworm's kernel: an unsupported series
-# usage: dkms-refusal.sh
+#   7.2.99-vtc           a 7.2 release the mirrors do not cover (a stable
+#                        update): headers of sid's stock 7.2 kernel under
+#                        that name
+# usage: dkms-refused.sh
 . /vtc/lib.sh
 
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' /vtc/src/dkms.conf)
@@ -15,6 +18,8 @@ for r in 7.2.13+deb14-arm64 7.2.13+deb14-amd64 6.1.0-50-arm64; do
 	mkdir -p "/lib/modules/$r"
 	ln -sfn "/usr/src/linux-headers-$r" "/lib/modules/$r/build"
 done
+mkdir -p /lib/modules/7.2.99-vtc
+ln -sfn /usr/src/linux-headers-7.2.13+deb14-arm64 /lib/modules/7.2.99-vtc/build
 
 # nothing_built KVER: no trace of a build for KVER, no module anywhere.
 nothing_built() {
@@ -60,9 +65,19 @@ refused "dkms build -k 7.2.13+deb14-amd64 (x86)" 77 \
 nothing_built 7.2.13+deb14-amd64
 
 refused "dkms install -k 6.1.0-50-arm64 (unsupported series)" 77 \
-	"vtimer-cache: not building for kernel 6.1.0-50-arm64 (aarch64): Linux 6.1.0 is not a supported series (supported: 7.2" \
+	"vtimer-cache: not building for kernel 6.1.0-50-arm64 (aarch64): Linux 6.1.0 is not a release the module mirrors (supported: 7.2.13 7.3.4" \
 	dkms install "vtimer-cache/$ver" -k 6.1.0-50-arm64
 nothing_built 6.1.0-50-arm64
+
+refused "dkms build -k 7.2.99-vtc (a 7.2 release not mirrored)" 77 \
+	"vtimer-cache: not building for kernel 7.2.99-vtc (aarch64): Linux 7.2.99 is not a release the module mirrors (supported: 7.2.13 7.3.4" \
+	dkms build "vtimer-cache/$ver" -k 7.2.99-vtc
+nothing_built 7.2.99-vtc
+dkms autoinstall -k 7.2.99-vtc >/tmp/autoinstall.log 2>&1
+echo "# dkms autoinstall -k 7.2.99-vtc: exit $?"
+vtc_check "dkms autoinstall -k 7.2.99-vtc (a stable update) says why it builds nothing" \
+	grep -qF "vtimer-cache: not building for kernel 7.2.99-vtc (aarch64): Linux 7.2.99 is not a release" /tmp/autoinstall.log
+nothing_built 7.2.99-vtc
 
 # What a kernel package's hook runs: autoinstall skips it and says why.
 dkms autoinstall -k 6.1.0-50-arm64 >/tmp/autoinstall.log 2>&1

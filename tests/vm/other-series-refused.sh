@@ -1,5 +1,5 @@
 #!/bin/sh
-# Guest test (run through tests/vm/run.sh): a vtimer_cache.ko built for
+# Guest test (run through tests/rig/run.sh): a vtimer_cache.ko built for
 # another kernel series must not load on this kernel, must say why naming
 # both releases, and must leave nothing behind. This series' own module must
 # then load and report a mirror of this release, so that the refusal is

@@ -51,10 +51,16 @@ done
 vtc_check "bench table: mmio-user stock 2.000 writes/load, lost 0" \
 	grep -qE '^mmio-user +[0-9]+/[0-9]+ +2\.000->0\.[0-9]+ .* 0 ok/ok$' /tmp/cli.out
 vtc_check "bench left the patch enabled" sh -c "$C status | grep -qx 'enabled: 1'"
-$C bench --raw --floor --iters 30 --titers 10 --only mmio-user,timer-mmio >/tmp/raw.out 2>/tmp/raw.err
-vtc_expect "bench --raw --floor --only" "$?" "==" 0
+$C bench --raw --floor --cost-marks --iters 30 --titers 10 --only mmio-user,timer-mmio >/tmp/raw.out 2>/tmp/raw.err
+vtc_expect "bench --raw --floor --cost-marks --only" "$?" "==" 0
 sed 's/^/# /' /tmp/raw.out
 vtc_expect "bench --raw: 6 runs (2 stock, 2 cached, 1+1 floor)" "$(grep -c '^bench mode=' /tmp/raw.out)" "==" 6
+# --cost-marks: each run's plugin windows, said right before it
+vtc_check "bench --cost-marks: a bench-windows line right before each run, same mode and workload" \
+	awk '$1 == "bench-windows" { if (w != "") bad = 1; w = $2 " " $3; next }
+		$1 == "bench" { if (w != $2 " " $3) bad = 1; w = ""; n++ }
+		END { exit bad || n != 6 || w != "" }' /tmp/raw.out
+vtc_expect "bench --cost-marks: one window per run (1 vcpu)" "$(grep -c '^bench-windows .* vcpus=1$' /tmp/raw.out)" "==" 6
 st=$(grep '^bench mode=stock workload=mmio-user ' /tmp/raw.out)
 ca=$(grep '^bench mode=cached workload=mmio-user ' /tmp/raw.out)
 fl=$(grep '^bench mode=floor-cached workload=timer-mmio ' /tmp/raw.out)

@@ -12,16 +12,16 @@
 #                    list (transition provoked by a toggle)
 # and the error paths: no module (the hooks cannot attach), no irq args.
 #
-# Needs the arm64 userland with bpftrace (tests/vm/run.sh --rootfs) and
+# Needs the arm64 userland with bpftrace (tests/rig/run.sh --rootfs) and
 # scripts/*.bt, vtimer_cache.ko added to /vtc:
-#   tests/vm/run.sh --rootfs --add vtimer_cache.ko --add scripts/vtc-writes.bt \
-#       --add scripts/vtc-load-lat.bt --add scripts/vtc-cache.bt tests/guest/bpftrace.sh [ITERS]
+#   tests/rig/run.sh --rootfs --add vtimer_cache.ko --add scripts/vtc-writes.bt \
+#       --add scripts/vtc-load-lat.bt --add scripts/vtc-cache.bt tests/vm/bpftrace.sh [ITERS]
 . /vtc/lib.sh
 ITERS=${1:-300}
 BT_OUT=/tmp/bt.out
 
 if ! command -v bpftrace >/dev/null; then
-	vtc_not_ok "bpftrace in the userland (boot with tests/vm/run.sh --rootfs)"
+	vtc_not_ok "bpftrace in the userland (boot with tests/rig/run.sh --rootfs)"
 	vtc_done
 	exit 1
 fi

@@ -1,0 +1,389 @@
+#!/bin/bash
+# make check: build what is missing, run the tests, print one KTAP stream
+# (kselftest's shape: a plan, "ok N name", "# SKIP reason", each boot's
+# own checks as an indented subtest) and last "N passed, N failed", N
+# counting every check. Exit status 0 only if nothing failed.
+#
+#   make check [T=NAME] [GIC=v2|v3] [MODE=vhe|nvhe] [SERIES=7.2|7.3]
+#
+# T runs the tests whose name is NAME or starts with NAME- (T=module-cache
+# runs the four module-cache boots; GIC, MODE and SERIES narrow them down),
+# plus the builds they need. VTC_SLOW=1 (make check-slow) adds what does
+# not fit CI's 90 minutes on 2 cores: the DKMS package phase, DKMS on the
+# 7.3 kernel and two more 7.3 cache configurations. tests/README.md lists
+# every test.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+out=${VTC_OUT:-$top/build/check}
+rm -rf "$out"
+mkdir -p "$out"
+only=${T:-} want_gic=${GIC:-} want_mode=${MODE:-} want_series=${SERIES:-}
+slow=${VTC_SLOW:-0}
+t0=$SECONDS
+passed=0 failed=0 n=0 retries=0
+failures=()
+
+# The tests: NAME SERIES GIC MODE [run.sh options] -- SCRIPT [ARGS]. A
+# series, GIC or mode of "-" means the test does not boot one (host tests
+# run the function test_NAME). Modules are under build/SERIES/.
+tests() {
+	cat <<-'EOF'
+	build - - -
+	unit - - -
+	checkpatch - - -
+	shellcheck - - -
+	klp-diff-7.2 7.2 - -
+	klp-diff-7.3 7.3 - -
+	add-release 7.2 - -
+	rig-fails-check 7.2 v3 vhe -- tests/vm/rig-fails.sh check
+	rig-fails-noverdict 7.2 v3 vhe -- tests/vm/rig-fails.sh noverdict
+	rig-fails-hang 7.2 v3 vhe --timeout 40 -- tests/vm/rig-fails.sh hang
+	vmm-selftest-v3-vhe 7.2 v3 vhe -- tests/vm/vmm-selftest.sh 200
+	vmm-selftest-v3-nvhe 7.2 v3 nvhe -- tests/vm/vmm-selftest.sh 100
+	vmm-selftest-v2-vhe 7.2 v2 vhe -- tests/vm/vmm-selftest.sh 100
+	vmm-selftest-v2-nvhe 7.2 v2 nvhe -- tests/vm/vmm-selftest.sh 100
+	cost-smoke 7.2 v3 vhe
+	demo 7.2 v3 vhe
+	module-basic 7.2 v3 vhe @variants -- tests/vm/module-basic.sh
+	cli 7.2 v3 vhe --timeout 600 @cli -- tests/vm/cli.sh
+	bench 7.2 v3 vhe --timeout 600 @cli -- tests/vm/bench.sh v3 30 10
+	module-cache-v3-vhe 7.2 v3 vhe --timeout 600 -- tests/vm/module-cache.sh v3 2
+	module-cache-v3-nvhe 7.2 v3 nvhe --timeout 600 -- tests/vm/module-cache.sh v3 1
+	module-cache-v2-vhe 7.2 v2 vhe --timeout 600 -- tests/vm/module-cache.sh v2 2
+	module-cache-v2-nvhe 7.2 v2 nvhe --timeout 600 -- tests/vm/module-cache.sh v2 1
+	module-stress 7.2 v3 vhe --timeout 900 -- tests/vm/module-stress.sh v3 100
+	module-leak 7.2 v3 vhe --timeout 600 -- tests/vm/module-leak.sh v3 1000
+	module-upgrade-v3-vhe 7.2 v3 vhe --timeout 600 @upgrade -- tests/vm/module-upgrade.sh v3
+	module-upgrade-v2-nvhe 7.2 v2 nvhe --timeout 600 @upgrade -- tests/vm/module-upgrade.sh v2
+	7.3-module-basic 7.3 v3 vhe @variants -- tests/vm/module-basic.sh
+	7.3-module-cache-v3-vhe 7.3 v3 vhe --timeout 600 -- tests/vm/module-cache.sh v3 2
+	7.3-module-cache-v2-nvhe 7.3 v2 nvhe --timeout 600 -- tests/vm/module-cache.sh v2 1
+	7.3-module-cache-v3-nvhe 7.3 v3 nvhe --timeout 600 @slow -- tests/vm/module-cache.sh v3 1
+	7.3-module-cache-v2-vhe 7.3 v2 vhe --timeout 600 @slow -- tests/vm/module-cache.sh v2 2
+	other-series-refused-7.3 7.3 v3 vhe @other -- tests/vm/other-series-refused.sh /vtc/other
+	other-series-refused-7.2 7.2 v3 vhe @other -- tests/vm/other-series-refused.sh /vtc/other
+	pkvm-refused-7.2 7.2 v3 vhe --append kvm-arm.mode=protected -- tests/vm/pkvm-refused.sh
+	pkvm-refused-7.3 7.3 v3 vhe --append kvm-arm.mode=protected -- tests/vm/pkvm-refused.sh
+	bpftrace 7.2 v3 vhe --rootfs --timeout 900 @bt -- tests/vm/bpftrace.sh 300
+	dkms 7.2 v3 vhe --rootfs --timeout 2400 @dkms -- tests/vm/dkms.sh checkout @package
+	dkms-refused 7.2 v3 vhe --rootfs --timeout 1200 @refusal -- tests/vm/dkms-refused.sh
+	dkms-7.3 7.3 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout package
+	EOF
+}
+
+# selected NAME SERIES GIC MODE: is this test part of this run? The
+# build always is: every other test needs it.
+selected() {
+	[ "$1" = build ] && return 0
+	if [ -n "$only" ] && [ "$1" != "$only" ] && [ "${1#"$only"-}" = "$1" ] &&
+		[ "${1#*-"$only"}" = "$1" ]; then
+		return 1
+	fi
+	[ -z "$want_series" ] || [ "$2" = - ] || [ "$2" = "$want_series" ] || return 1
+	[ -z "$want_gic" ] || [ "$3" = - ] || [ "$3" = "$want_gic" ] || return 1
+	[ -z "$want_mode" ] || [ "$4" = - ] || [ "$4" = "$want_mode" ] || return 1
+}
+
+# result ok|fail NAME [DIRECTIVE]: a top-level result.
+result() {
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n $2${3:+ # $3}"
+		passed=$((passed + 1))
+	else
+		echo "not ok $n $2${3:+ # $3}"
+		failed=$((failed + 1))
+		failures+=("$2")
+	fi
+}
+
+# subtest NAME LOG: a test's own checks, indented, counted.
+subtest() {
+	local ok nok
+	echo "    KTAP version 1"
+	grep -aE '^(ok|not ok) [0-9]+|^1\.\.[0-9]+|^# ' "$2" | sed 's/^/    /'
+	ok=$(grep -acE '^ok [0-9]+' "$2")
+	nok=$(grep -acE '^not ok [0-9]+' "$2")
+	passed=$((passed + ok))
+	failed=$((failed + nok))
+	while IFS= read -r l; do failures+=("$1: ${l#not ok }"); done < <(grep -aE '^not ok [0-9]+' "$2")
+}
+
+bail() {
+	echo "Bail out! $*"
+	echo "$passed passed, $((failed + 1)) failed"
+	exit 1
+}
+
+echo "TAP version 13"
+
+# --- setup: packages, test kernels ------------------------------------------
+scripts/deps.sh >"$out/deps.log" 2>&1 || { cat "$out/deps.log"; bail "dependencies missing"; }
+declare -A kentry
+for s in 7.2 7.3; do
+	echo "# test kernel $s (first build: about 5-20 minutes)"
+	kentry[$s]=$(tests/kernel/build.sh "$s" 2>"$out/kernel-$s.log") ||
+		{ tail -n 20 "$out/kernel-$s.log"; bail "kernel $s build failed"; }
+done
+
+# --- the plan ---------------------------------------------------------------
+sel=()
+while read -r name series gic mode _; do
+	selected "$name" "$series" "$gic" "$mode" && sel+=("$name")
+done < <(tests)
+[ ${#sel[@]} -gt 0 ] || bail "no test matches T=$only GIC=$want_gic MODE=$want_mode SERIES=$want_series"
+echo "1..${#sel[@]}"
+
+# --- host tests ---------------------------------------------------------------
+test_build() {
+	{
+		tests/build-modules.sh 7.2 "${kentry[7.2]}/linux" &&
+			tests/build-modules.sh 7.3 "${kentry[7.3]}/linux" &&
+			make -s -C tests/vmm && make -s -C tests/unit build
+	} >"$out/build.log" 2>&1 || { cat "$out/build.log"; return 1; }
+	{
+		echo "1..2"
+		if grep -E 'warning:' "$out/build.log"; then
+			echo "not ok 1 built without warnings"
+		else
+			echo "ok 1 built without warnings"
+		fi
+		# The bpftrace hooks must be the symbols the call sites call (no
+		# .constprop clones), or a probe on them never fires.
+		if aarch64-linux-gnu-nm build/7.2/vtimer_cache.ko | grep -E ' vtc_hook_[a-z]+\.'; then
+			echo "not ok 2 bpftrace hooks called by their own symbols (no clones)"
+		else
+			echo "ok 2 bpftrace hooks called by their own symbols (no clones)"
+		fi
+	} >"$out/build.tap"
+	subtest build "$out/build.tap"
+	! grep -q '^not ok' "$out/build.tap"
+}
+
+test_unit() {
+	make -s -C tests/unit run >"$out/unit.log" 2>&1
+	local rc=$?
+	subtest unit "$out/unit.log"
+	return $rc
+}
+
+test_checkpatch() {
+	make -s checkpatch KDIR="${kentry[7.2]}/linux" >"$out/checkpatch.log" 2>&1 &&
+		grep -qx 'checkpatch: clean' "$out/checkpatch.log" && return 0
+	sed 's/^/# /' "$out/checkpatch.log"
+	return 1
+}
+
+test_shellcheck() {
+	command -v shellcheck >/dev/null || { echo "# shellcheck not installed (scripts/deps.sh)"; return 1; }
+	{
+		shellcheck -S warning -x tests/*.sh tests/rig/run.sh tests/kernel/*.sh \
+			tests/userland/*.sh tests/cost/*.sh scripts/*.sh .ci/run &&
+			shellcheck -S warning -s bash dkms.conf &&
+			shellcheck -S warning -s sh tests/vm/*.sh tests/vm/init \
+				tests/vm/vtc-vmm-wrapper scripts/vtimer-cache
+	} >"$out/shellcheck.log" 2>&1 && return 0
+	sed 's/^/# /' "$out/shellcheck.log"
+	return 1
+}
+
+test_klp_diff() { # SERIES
+	scripts/klp-diff.sh "${kentry[$1]}/linux" "$1" >"$out/klp-diff-$1.log" 2>&1 || {
+		sed 's/^/# /' "$out/klp-diff-$1.log"
+		return 1
+	}
+	echo "# klp-diff $1: $(grep -c '^=== ' "$out/klp-diff-$1.log") functions, delta in $out/klp-diff-$1.log"
+}
+
+# scripts/add-release.sh on a 7.2.14 made of the 7.2 tree's Makefile and
+# mirrored files: the same text is added, a changed copy is not.
+test_add_release() {
+	local k=${kentry[7.2]}/linux f=$out/add-release rel=$out/add-release/releases rc=0
+	rm -rf "$f"
+	mkdir -p "$f/new"
+	sed 's/^SUBLEVEL = 13$/SUBLEVEL = 14/' "$k/Makefile" >"$f/new/Makefile"
+	for s in arch/arm64/kvm/arch_timer.c arch/arm64/kvm/vgic/vgic-v3.c \
+		arch/arm64/kvm/vgic/vgic-v2.c kernel/irq/manage.c kernel/irq/internals.h; do
+		mkdir -p "$f/new/$(dirname "$s")"
+		cp "$k/$s" "$f/new/$s"
+	done
+	cp src/mirror/releases "$rel"
+	echo "1..3"
+	if VTC_RELEASES=$rel scripts/add-release.sh "$f/new" "$k" >"$f/same.log" 2>&1 &&
+		grep -q '^7\.2\.14 *arch_timer.c vgic-v3.c vgic-v2.c irq-7.2.c$' "$rel"; then
+		echo "ok 1 the same text: 7.2.14 added with 7.2.13's mirror files"
+	else
+		echo "not ok 1 the same text: 7.2.14 added"; rc=1
+	fi
+	if VTC_RELEASES=$rel scripts/add-release.sh "$f/new" "$k" >>"$f/same.log" 2>&1 &&
+		[ "$(grep -c '^7\.2\.14 ' "$rel")" = 1 ]; then
+		echo "ok 2 added once"
+	else
+		echo "not ok 2 added once"; rc=1
+	fi
+	cp src/mirror/releases "$rel"
+	sed -i 's/irq->on_lr = false;/irq->on_lr = 0;/' "$f/new/arch/arm64/kvm/vgic/vgic-v2.c"
+	VTC_RELEASES=$rel scripts/add-release.sh "$f/new" "$k" >"$f/changed.log" 2>&1
+	if [ $? = 1 ] && cmp -s src/mirror/releases "$rel" &&
+		grep -q 'vgic_v2_fold_lr: changed' "$f/changed.log"; then
+		echo "ok 3 a changed copied function: named, nothing added (exit 1)"
+	else
+		echo "not ok 3 a changed copied function: named, nothing added"; rc=1
+	fi
+	return $rc
+}
+
+# The cost tool (tests/cost): one short boot under its QEMU plugin, GICv3
+# VHE, stock and patch on, on the debug kernel; its targets must be met.
+test_cost_smoke() {
+	tests/cost/run.sh --smoke --out "$out/cost-smoke" >"$out/cost-smoke.log" 2>&1 && return 0
+	tail -n 40 "$out/cost-smoke.log" | sed 's/^/# /'
+	return 1
+}
+
+# make demo, as README says, with fewer iterations.
+test_demo() {
+	DEMO_ITERS=300 tests/demo.sh >"$out/demo.log" 2>&1 && return 0
+	tail -n 30 "$out/demo.log" | sed 's/^/# /'
+	return 1
+}
+
+# --- boots ------------------------------------------------------------------
+# The userland tests' payload (DKMS tree, package, kernel packages, stock
+# headers), staged once, when the first of them runs.
+payload='' payload73='' stockh='' userland_ok=''
+userland() {
+	[ -n "$userland_ok" ] && { [ "$userland_ok" = yes ]; return; }
+	echo "# arm64 userland, kernel packages, vtimer-cache-dkms, stock headers (first run: about 15 minutes)"
+	if tests/userland/build.sh >"$out/userland.log" 2>&1 &&
+		payload=$(tests/userland/payload.sh "$out/dkms-payload" 7.2 2>>"$out/userland.log") &&
+		stockh=$(tests/userland/stock-headers.sh 2>>"$out/userland.log") &&
+		{ [ "$slow" = 0 ] || payload73=$(tests/userland/payload.sh "$out/dkms-payload-7.3" 7.3 2>>"$out/userland.log"); }; then
+		userland_ok=yes
+	else
+		tail -n 30 "$out/userland.log" | sed 's/^/# /'
+		userland_ok=no
+	fi
+	[ "$userland_ok" = yes ]
+}
+
+# boot NAME SERIES [OPTIONS] -- SCRIPT [ARGS]: one boot; the verdict is the
+# result, the script's checks its subtest. @WORD options expand to the
+# modules and payloads the test needs.
+boot() {
+	local name=$1 series=$2 m=build/$2 opts=() args=() rc
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		case $1 in
+		@variants) opts+=(--add "$m/vtimer_cache-skew.ko" --add "$m/vtimer_cache-missing.ko") ;;
+		@cli) opts+=(--add scripts/vtimer-cache) ;;
+		@upgrade) opts+=(--add "$m/vtimer_cache_v2.ko" --add "$m/vtimer_cache_v9.ko") ;;
+		@other)
+			local o=7.3
+			[ "$series" = 7.3 ] && o=7.2
+			opts+=(--add "build/$o/vtimer_cache.ko:/vtc/other/") ;;
+		@bt) opts+=(--add scripts/vtc-writes.bt --add scripts/vtc-load-lat.bt --add scripts/vtc-cache.bt) ;;
+		@dkms)
+			local p=$payload
+			[ "$series" = 7.3 ] && p=$payload73
+			opts+=(--kernel "$p/Image" --add "$p/src:/vtc/" --add "$p/pkg:/vtc/" --add "$p/debs:/vtc/") ;;
+		@refusal) opts+=(--add "$payload/src:/vtc/" --add "$stockh/root/usr/src:/usr/") ;;
+		@slow) ;;
+		*) opts+=("$1") ;;
+		esac
+		shift
+	done
+	shift
+	for a in "$@"; do
+		case $a in
+		@package) [ "$slow" = 1 ] && args+=(package) ;;
+		*) args+=("$a") ;;
+		esac
+	done
+	case " ${opts[*]} " in
+	*" --rootfs "*) ;;
+	*) opts+=(--series "$series") ;;
+	esac
+	echo "# $name: tests/rig/run.sh ${opts[*]} ${args[*]}"
+	tests/rig/run.sh --out "$out/$name" --add "$m/vtimer_cache.ko" "${opts[@]}" "${args[@]}" \
+		>"$out/$name.log" 2>"$out/$name.err"
+	rc=$?
+	subtest "$name" "$out/$name.log"
+	r=$(sed -n 's/^# vtc-vmm retries after the stock KVM_BUG_ON: //p' "$out/$name.log" | tail -n 1)
+	[ "${r:-0}" = 0 ] || { retries=$((retries + r)); echo "# $name: $r VM(s) retried after the stock KVM_BUG_ON"; }
+	[ $rc = 0 ] && return 0
+	sed 's/^/# /' "$out/$name.err"
+	return 1
+}
+
+# rig_fails NAME PATTERN [OPTIONS] -- SCRIPT ARGS: the rig must fail this
+# boot, and say why (PATTERN in its message).
+rig_fails() {
+	local name=$1 pat=$2 a args=()
+	shift 2
+	for a in "$@"; do [ "$a" = -- ] || args+=("$a"); done
+	if tests/rig/run.sh --out "$out/$name" "${args[@]}" >"$out/$name.log" 2>"$out/$name.err"; then
+		echo "# the rig passed a broken guest"
+		return 1
+	fi
+	grep 'run.sh: FAIL' "$out/$name.err" | sed 's/^/# /'
+	grep -q "run.sh: FAIL.*$pat" "$out/$name.err"
+}
+
+# --- run --------------------------------------------------------------------
+while read -r name series gic mode rest; do
+	selected "$name" "$series" "$gic" "$mode" || continue
+	echo "# --- $name ($((SECONDS - t0)) s)"
+	case " $rest " in
+	*" @slow "*)
+		if [ "$slow" != 1 ]; then
+			result ok "$name" "SKIP make check-slow"
+			continue
+		fi ;;
+	esac
+	# shellcheck disable=SC2086 # rest is a list of words, below
+	case $name in
+	build) test_build ;;
+	unit) test_unit ;;
+	checkpatch) test_checkpatch ;;
+	shellcheck) test_shellcheck ;;
+	klp-diff-*) test_klp_diff "$series" ;;
+	add-release) test_add_release >"$out/add-release.tap"; rc=$?; subtest add-release "$out/add-release.tap"; (exit $rc) ;;
+	cost-smoke) test_cost_smoke ;;
+	demo) test_demo ;;
+	rig-fails-*)
+		case $name in
+		*-check) pat="test.sh exited 1" ;;
+		*-noverdict) pat="no verdict" ;;
+		*) pat=timeout ;;
+		esac
+		# shellcheck disable=SC2086 # rest is a list of words
+		rig_fails "$name" "$pat" $rest ;;
+	bpftrace|dkms*)
+		if userland; then
+			# shellcheck disable=SC2086 # rest is a list of words
+			boot "$name" "$series" --gic "${gic#v}" --mode "$mode" $rest
+		else
+			echo "# userland prerequisites failed (log: $out/userland.log)"
+			false
+		fi ;;
+	*)
+		# shellcheck disable=SC2086 # rest is a list of words
+		boot "$name" "$series" --gic "${gic#v}" --mode "$mode" $rest ;;
+	esac
+	rc=$?
+	if [ $rc = 0 ]; then result ok "$name"; else result fail "$name"; fi
+	# The build is every other test's prerequisite.
+	[ "$name" = build ] && [ $rc != 0 ] && bail "build failed"
+done < <(tests)
+
+echo "# logs: $out; $((SECONDS - t0)) s"
+echo "# VMs retried after the stock KVM_BUG_ON in kvm_vcpu_load_debug: $retries"
+if [ $failed != 0 ]; then
+	echo "# failures:"
+	printf '#   %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
