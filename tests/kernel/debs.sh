@@ -21,6 +21,7 @@ series=${1:-7.2}
 here=$(cd "$(dirname "$0")" && pwd)
 cross=${CROSS_COMPILE:-aarch64-linux-gnu-}
 jobs=${JOBS:-$(nproc)}
+cache=${VTC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtimer-cache}
 
 log() { echo "debs.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -47,9 +48,41 @@ log "copying the $release tree (bindeb-pkg must not touch the cached one)"
 cp -a "$entry/linux" "$work/linux"
 rm -rf "$work/linux/debian"
 
+# With CONFIG_MODULE_SIG the host programs the headers package rebuilds for
+# arm64 include scripts/sign-file (what DKMS signs modules with), which
+# links libcrypto. The cross compiler gets bookworm's arm64 libssl,
+# extracted, never installed, through a wrapper that adds it to that
+# program's commands only (the rest of the build sees the same compiler
+# and the same command lines, so nothing else is rebuilt).
+ccdir=$work/cc
+if grep -q '^CONFIG_MODULE_SIG=y' "$entry/linux/.config"; then
+	ssl=$cache/arm64-libssl
+	if [ ! -f "$ssl/.done" ]; then
+		log "fetching bookworm's arm64 libssl for sign-file"
+		rm -rf "$ssl" "$ssl.dl"
+		mkdir -p "$ssl.dl"
+		"$here/apt-local.sh" update >&2
+		(cd "$ssl.dl" && "$here/apt-local.sh" download libssl-dev:arm64/bookworm libssl3:arm64/bookworm >&2) ||
+			die "cannot download libssl-dev:arm64 and libssl3:arm64"
+		for d in "$ssl.dl"/*.deb; do dpkg-deb -x "$d" "$ssl"; done
+		rm -rf "$ssl.dl"
+		touch "$ssl/.done"
+	fi
+	real=$(command -v "${cross}gcc")
+	mkdir -p "$ccdir"
+	cat >"$ccdir/${cross}gcc" <<-EOF
+	#!/bin/sh
+	case " \$* " in
+	*sign-file*) exec "$real" "\$@" -I"$ssl/usr/include" -I"$ssl/usr/include/aarch64-linux-gnu" -L"$ssl/usr/lib/aarch64-linux-gnu" ;;
+	esac
+	exec "$real" "\$@"
+	EOF
+	chmod +x "$ccdir/${cross}gcc"
+fi
+
 log "make bindeb-pkg for $release with $jobs jobs"
 start=$SECONDS
-if ! make -C "$work/linux" ARCH=arm64 CROSS_COMPILE="$cross" KDEB_COMPRESS=gzip DPKG_FLAGS=-d \
+if ! PATH=$ccdir:$PATH make -C "$work/linux" ARCH=arm64 CROSS_COMPILE="$cross" KDEB_COMPRESS=gzip DPKG_FLAGS=-d \
 	-j"$jobs" bindeb-pkg >"$work/bindeb-pkg.log" 2>&1; then
 	tail -n 30 "$work/bindeb-pkg.log" >&2
 	die "bindeb-pkg failed, log: $work/bindeb-pkg.log"
@@ -67,7 +100,9 @@ cp "$work/linux/arch/arm64/boot/Image" "$work/debs/Image"
 # The headers' host programs must be arm64 executables.
 chk=$work/chk
 dpkg-deb -x "$work/debs/linux-headers-$release"_*.deb "$chk"
-for prog in scripts/basic/fixdep scripts/mod/modpost; do
+progs="scripts/basic/fixdep scripts/mod/modpost"
+grep -q '^CONFIG_MODULE_SIG=y' "$entry/linux/.config" && progs="$progs scripts/sign-file"
+for prog in $progs; do
 	f=$(ls "$chk"/usr/src/linux-headers-"$release"/"$prog")
 	file -b "$f" | grep -q 'ARM aarch64' ||
 		die "$prog in linux-headers is not an arm64 program: $(file -b "$f")"

@@ -25,7 +25,7 @@ usage: $0 [options] SCRIPT [ARGS...]
   --kernel IMAGE     kernel image (default: tests/kernel/build.sh)
   --series S         kernel series for the default image (default 7.2)
   --add SRC[:DEST]   copy SRC into the initramfs at DEST (default /vtc/)
-  --append ARGS      extra kernel command line
+  --append ARGS      extra kernel command line (repeatable)
   --plugin SO[,ARGS] load a QEMU TCG plugin (-plugin SO,ARGS) and run TCG
                      single-threaded (-accel tcg,thread=single), so that
                      the plugin sees one vCPU at a time (tests/cost)
@@ -46,6 +46,13 @@ usage: $0 [options] SCRIPT [ARGS...]
                      starts from the pristine cache and changes stay in guest
                      RAM. Default --mem becomes 3G. The guest clock is set to
                      the host's.
+  --systemd          with --rootfs (implied): systemd is PID 1 and runs
+                     SCRIPT as the unit vtc-test.service once the system is
+                     up (tests/vm/init)
+  --disk FILE        attach FILE (created sparse, 4G, if missing) as the
+                     virtio disk /dev/vda: the state disk that carries the
+                     root's changes from one boot to the next (lib.sh
+                     vtc_state_save; /init restores them at boot)
 SCRIPT runs inside the VM with ARGS, from /vtc; its output comes back on
 stdout. Lines "ok N - ..." / "not ok N - ..." are counted by the caller.
 USAGE
@@ -55,7 +62,7 @@ USAGE
 gic=3 mode=vhe smp=2 mem='' timeout_s=300 kernel='' series=7.2 append='' out='' allow_warn=kvm_vcpu_load_debug
 plugin='' icount=''
 adds=()
-rootfs=0
+rootfs=0 systemd=0 disk=''
 hold_vm=1
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -67,13 +74,15 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift 2 ;;
 	--series) series=$2; shift 2 ;;
 	--add) adds+=("$2"); shift 2 ;;
-	--append) append=$2; shift 2 ;;
+	--append) append="${append:+$append }$2"; shift 2 ;;
 	--plugin) plugin=$2; shift 2 ;;
 	--icount) icount=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--allow-warn) allow_warn=$2; shift 2 ;;
 	--strict) allow_warn=''; shift ;;
 	--rootfs) rootfs=1; shift ;;
+	--systemd) rootfs=1 systemd=1; shift ;;
+	--disk) disk=$2; shift 2 ;;
 	--no-hold-vm) hold_vm=0; shift ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
@@ -138,11 +147,7 @@ if [ "$rootfs" = 1 ]; then
 	mkdir -p "$root/vtc/bin"
 	cp "$bb" "$root/vtc/busybox"
 	touch "$root/vtc/rootfs"
-	# The test kernel has no CONFIG_FILE_LOCKING: dpkg and apt need the
-	# fcntl-lock shim (tests/userland/nolock.c), which /init preloads.
-	mkdir -p "$root/vtc/lib"
-	"${CROSS_COMPILE:-aarch64-linux-gnu-}gcc" -shared -fPIC -O2 -Wall -o "$root/vtc/lib/vtc-nolock.so" \
-		"$top/tests/userland/nolock.c" -ldl || { echo "run.sh: cannot build tests/userland/nolock.c" >&2; exit 2; }
+	[ "$systemd" = 1 ] && touch "$root/vtc/systemd"
 	date +%s > "$root/vtc/epoch"
 else
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,vtc/bin}
@@ -197,7 +202,9 @@ cpu=max
 [ "$rootfs" = 1 ] && cpu=max,pauth-impdef=on
 pow=1
 [ -n "$allow_warn" ] && pow=0
-cmdline="console=ttyAMA0 panic=-1 panic_on_warn=$pow oops=panic loglevel=6 $append"
+# maxcpus=1: the other CPUs come online in /init only once the idle VM
+# exists (tests/vmm/hold-vm.c says why).
+cmdline="console=ttyAMA0 panic=-1 panic_on_warn=$pow oops=panic loglevel=6 maxcpus=1 $append"
 [ "$mode" = nvhe ] && cmdline="$cmdline kvm-arm.mode=nvhe"
 qemu_args=(
 	-M "$machine" -cpu "$cpu" -smp "$smp" -m "$mem"
@@ -213,6 +220,10 @@ if [ -n "$plugin" ]; then
 	qemu_args+=(-accel "tcg,thread=single" -plugin "$plugin")
 fi
 [ -n "$icount" ] && qemu_args+=(-icount "$icount")
+if [ -n "$disk" ]; then
+	[ -e "$disk" ] || truncate -s 4G "$disk" || { echo "run.sh: cannot create $disk" >&2; exit 2; }
+	qemu_args+=(-drive "file=$disk,format=raw,if=none,id=state" -device "virtio-blk-device,drive=state")
+fi
 
 # watch_cpus PID: once the console shows a stall or lockup, or shortly
 # before the timeout, record where every vCPU is (a CPU spinning with

@@ -23,11 +23,13 @@ suite=bookworm
 mirror="deb http://deb.debian.org/debian $suite main"
 # dkms builds the module (gcc 12, as the x86 cross compiler of the test
 # kernels); kmod for modprobe; bpftrace for the tracing scripts; mount and
-# util-linux for /init; the rest for the tests' shell tools.
+# util-linux for /init; systemd as PID 1 for the package's boot unit;
+# openssl for the libcrypto of sign-file (DKMS signs modules) and keys;
+# the rest for the tests' shell tools.
 pkgs=(
 	dkms gcc make libc6-dev kmod bpftrace
 	mount util-linux procps mawk grep sed coreutils findutils
-	xz-utils cpio
+	xz-utils cpio systemd systemd-sysv openssl
 )
 
 log() { echo "userland: $*" >&2; }

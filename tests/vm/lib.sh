@@ -254,3 +254,21 @@ vtc_dkms_works() {
 	vtc_check "disable the patch" vtc_disable
 	vtc_check "rmmod vtimer_cache" rmmod vtimer_cache
 }
+
+# vtc_state_save: this boot's changes to the root file system (what was
+# created or changed since /init dated the boot, /vtc excepted) onto the
+# state disk, as a tar archive that /init restores on the next boot of
+# run.sh --disk with the same file. Deleted files are not carried over.
+vtc_state_save() {
+	[ -b /dev/vda ] || { vtc_not_ok "a state disk (run.sh --disk)"; return 1; }
+	mkdir -p /vtc-state
+	date >/vtc-state/saved
+	(cd / && find . -xdev \( -path ./vtc -o -path ./proc -o -path ./sys \
+		-o -path ./dev -o -path ./run -o -path ./tmp \) -prune -o \
+		-cnewer /vtc/boot-marker -print | tar --no-recursion -cf /dev/vda -T -)
+	_state_rc=$?
+	_state_n=$(tar -tf /dev/vda | wc -l)
+	[ $_state_rc = 0 ] && [ "$_state_n" -gt 1 ] && _state_rc=ok
+	vtc_check "root file system changes saved to the state disk ($_state_n files)" \
+		[ "$_state_rc" = ok ]
+}

@@ -24,9 +24,11 @@ kv() {
 run() {
 	name=$1 want=$2
 	shift 2
-	out=$(vtc-vmm --gic "$gic" --quiet "$@")
+	out=$(vtc-vmm --gic "$gic" --quiet "$@" 2>/tmp/vmm-selftest.err)
 	rc=$?
 	echo "$out" | sed 's/^/# /'
+	# A crash report or an error says where; keep it in the transcript.
+	head -n 20 /tmp/vmm-selftest.err | sed 's/^/# stderr: /'
 	total=$(echo "$out" | grep '^vtc-vmm total ')
 	vtc_check "$name: exit code $rc = $want" [ "$rc" = "$want" ]
 }

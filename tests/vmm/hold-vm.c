@@ -23,6 +23,14 @@
  * after about 400 and 1,000 VMs (README: known issues). The VM has no
  * vcpus and never touches the timer or the module's state.
  *
+ * Its own 0 -> 1 rewrite is the one left, and it once went wrong for a
+ * whole boot (CI, a faster machine): every VM of a GICv3 VHE boot died of
+ * SIGSEGV, as a vcpu thread does when no kvm_sched_out() puts its vcpu on
+ * VHE (TPIDR_EL0 is switched only at put and load there) and the next task
+ * saves the guest's TLS pointer as its own. So the rig boots with one CPU
+ * online (maxcpus=1), /init creates this VM, then brings the others
+ * online: no other CPU runs the code while it is rewritten.
+ *
  * usage: vtc-hold-vm   (prints "held" once the VM exists; SIGTERM ends it)
  */
 #include <errno.h>
