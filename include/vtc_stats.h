@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* vtimer-cache: the debugfs statistics files (stats, vcpus). */
+/* vtimer-cache: the statistics files (debugfs stats, vcpus; sysfs stats/). */
 #ifndef VTC_STATS_H
 #define VTC_STATS_H
 
@@ -15,6 +15,8 @@ struct vtc_stats_src {
 
 void vtc_stats_debugfs_init(struct dentry *dir,
 			    const struct vtc_stats_src *src);
+int vtc_stats_sysfs_init(const struct vtc_stats_src *src);
+void vtc_stats_sysfs_exit(void);
 int vtc_read_word(const char __user *ubuf, size_t count, char *buf,
 		  size_t size);
 

@@ -55,6 +55,16 @@ static const struct vtc_mirror *const vtc_mirrors[] = {
 	&vtc_mirror_arch_timer,
 };
 
+/*
+ * vtimer_cache.enable=0 on the kernel command line (or enable=0 to
+ * modprobe) loads the module with the patch off: the kill switch the boot
+ * unit honours too (debian/vtimer-cache.service). It can be enabled later
+ * ("enable" to debugfs control, or vtimer-cache enable).
+ */
+static bool vtc_enable_at_load = true;
+module_param_named(enable, vtc_enable_at_load, bool, 0444);
+MODULE_PARM_DESC(enable, "enable the patch at load (default 1; 0: load with the stock code running)");
+
 enum vtc_patch_state {
 	VTC_PATCH_DISABLED,
 	VTC_PATCH_ENABLING,
@@ -346,6 +356,24 @@ static const struct vtc_stats_src vtc_stats_src = {
 	.probe_missed	= vtc_counting_missed,
 };
 
+/* /sys/module/<name>/stats/: what is left to read under lockdown. */
+static bool vtc_sysfs_done;
+
+static void vtc_sysfs_init(void)
+{
+	int ret = vtc_stats_sysfs_init(&vtc_stats_src);
+
+	if (ret)
+		pr_warn("no sysfs statistics (%d)\n", ret);
+	vtc_sysfs_done = !ret;
+}
+
+static void vtc_sysfs_exit(void)
+{
+	if (vtc_sysfs_done)
+		vtc_stats_sysfs_exit();
+}
+
 /*
  * /sys/kernel/debug/<module name>/, like /sys/kernel/livepatch/<module
  * name>. Created once the patch is enabled, so that "control" cannot race
@@ -385,10 +413,18 @@ static int __init vtc_init(void)
 	ret = vtc_probes_init();
 	if (ret)
 		goto err_state;
-	ret = vtc_patch_enable();
-	if (ret)
-		goto err_probes;
+	if (vtc_enable_at_load) {
+		ret = vtc_patch_enable();
+		if (ret)
+			goto err_probes;
+	} else {
+		pr_info("enable=0: loaded with the patch off\n");
+		ret = vtc_counting_start();
+		if (ret)
+			goto err_probes;
+	}
 	vtc_debugfs_init();
+	vtc_sysfs_init();
 
 	pr_info("loaded: timer PPIs vtimer=%u ptimer=%u, mirror of Linux %s\n",
 		vtc_host_irq[0], vtc_host_irq[1], VTC_RELEASE);
@@ -404,6 +440,7 @@ err_state:
 
 static void __exit vtc_exit(void)
 {
+	vtc_sysfs_exit();
 	debugfs_remove_recursive(vtc_dir);
 	vtc_probes_exit();
 	vtc_state_detach();
@@ -415,4 +452,6 @@ module_exit(vtc_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Cache the arm64 KVM timer PPI active state (livepatch)");
 MODULE_VERSION(VTC_VERSION);
+/* modinfo -F mirror: the release a module file can load on. */
+MODULE_INFO(mirror, VTC_RELEASE);
 MODULE_INFO(livepatch, "Y");

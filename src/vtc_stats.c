@@ -8,11 +8,20 @@
  *   stats    counters, one "name value" pair per line (docs/operations.md);
  *            writing "0" or "reset" zeroes them, anything else is -EINVAL
  *   vcpus    per-vcpu counts (diag=1): pid vcpu issued skipped ...
+ *
+ * and, read-only and so readable under lockdown, which closes debugfs,
+ * /sys/module/<module name>/stats/: patch, trusted, loads, writes, issued,
+ * skipped, wrong_skips, probe_missed, one value each; and
+ * /sys/module/<module name>/mirror: the kernel release whose code the
+ * module carries copies of.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
+#include <linux/kobject.h>
+#include <linux/module.h>
+#include <linux/sysfs.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -248,4 +257,87 @@ void vtc_stats_debugfs_init(struct dentry *dir,
 	vtc_src = src;
 	debugfs_create_file("stats", 0600, dir, NULL, &vtc_stats_fops);
 	debugfs_create_file("vcpus", 0400, dir, NULL, &vtc_vcpus_fops);
+}
+
+/* /sys/module/<name>/stats/: the main counters, one value per file. */
+#define VTC_SYSFS_SUM(name, expr)					\
+static ssize_t name##_show(struct kobject *kobj,			\
+			   struct kobj_attribute *attr, char *buf)	\
+{									\
+	struct vtc_stats_cpu sum;					\
+									\
+	vtc_sum(&sum);							\
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)(expr));	\
+}									\
+static struct kobj_attribute name##_attr = __ATTR_RO(name)
+
+VTC_SYSFS_SUM(loads, sum.loads);
+VTC_SYSFS_SUM(writes, sum.writes[0][0] + sum.writes[0][1] +
+	      sum.writes[1][0] + sum.writes[1][1]);
+VTC_SYSFS_SUM(issued, sum.issued[0] + sum.issued[1]);
+VTC_SYSFS_SUM(skipped, sum.skipped[0] + sum.skipped[1]);
+VTC_SYSFS_SUM(wrong_skips, sum.verify_wrong_skips);
+
+static ssize_t patch_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%s\n", vtc_src->patch_state());
+}
+static struct kobj_attribute patch_attr = __ATTR_RO(patch);
+
+static ssize_t trusted_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", vtc_trust_gen(&vtc_shared->trust) != 0);
+}
+static struct kobj_attribute trusted_attr = __ATTR_RO(trusted);
+
+static ssize_t probe_missed_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", vtc_src->probe_missed());
+}
+static struct kobj_attribute probe_missed_attr = __ATTR_RO(probe_missed);
+
+static struct attribute *vtc_sysfs_attrs[] = {
+	&patch_attr.attr, &trusted_attr.attr, &loads_attr.attr,
+	&writes_attr.attr, &issued_attr.attr, &skipped_attr.attr,
+	&wrong_skips_attr.attr, &probe_missed_attr.attr, NULL,
+};
+
+static const struct attribute_group vtc_sysfs_group = {
+	.name	= "stats",
+	.attrs	= vtc_sysfs_attrs,
+};
+
+static ssize_t mirror_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%s\n", VTC_RELEASE);
+}
+static struct kobj_attribute mirror_attr = __ATTR_RO(mirror);
+
+int vtc_stats_sysfs_init(const struct vtc_stats_src *src)
+{
+	struct kobject *kobj = &THIS_MODULE->mkobj.kobj;
+	int ret;
+
+	vtc_src = src;
+	ret = sysfs_create_group(kobj, &vtc_sysfs_group);
+	if (ret)
+		return ret;
+	ret = sysfs_create_file(kobj, &mirror_attr.attr);
+	if (ret)
+		goto err_group;
+	return 0;
+
+err_group:
+	sysfs_remove_group(kobj, &vtc_sysfs_group);
+	return ret;
+}
+
+void vtc_stats_sysfs_exit(void)
+{
+	sysfs_remove_file(&THIS_MODULE->mkobj.kobj, &mirror_attr.attr);
+	sysfs_remove_group(&THIS_MODULE->mkobj.kobj, &vtc_sysfs_group);
 }
