@@ -3,7 +3,7 @@
 #   make demo       boot the arm64 KVM host, load, toggle, show stats
 #   make check      every test, one KTAP stream; last line "N passed, N failed"
 #                   (T=NAME [GIC=v2] [MODE=nvhe] [SERIES=7.3]: one test)
-#   make check-slow make check plus the DKMS package build and all 7.3 configs
+#   make check-slow make check plus DKMS from a checkout, 7.3 DKMS, all 7.3 configs
 #   make module     build vtimer_cache.ko (KDIR=..., default: test kernel)
 #   make klp-diff   the delta of the mirrored functions against the kernel
 #   make unit       the userspace model test only
@@ -60,8 +60,8 @@ CHECK_ENV = T="$(T)" GIC="$(GIC)" MODE="$(MODE)" \
 check:
 	@$(CHECK_ENV) tests/check.sh
 
-# make check plus what does not fit CI's time: the DKMS package phase and
-# the other two 7.3 cache configurations.
+# make check plus what does not fit CI's time: DKMS from a checkout (both
+# phases, 7.2 and 7.3) and the other two 7.3 cache configurations.
 check-slow:
 	@$(CHECK_ENV) VTC_SLOW=1 tests/check.sh
 
@@ -120,18 +120,22 @@ dkms-remove:
 	else echo "dkms-remove: vtimer-cache/$(VTC_VERSION) is not in dkms"; fi
 	rm -rf $(DKMS_SRC)
 
-# vtimer-cache-dkms_<ver>-1_all.deb with Debian's dh_dkms (dh-dkms, debhelper),
-# staged in build/deb/; debian/changelog is written from dkms.conf's version.
+# vtimer-cache-dkms_<ver>_all.deb with Debian's dh_dkms (dh-dkms, debhelper),
+# built in a copy under build/deb/ (debian/changelog carries the version,
+# which must be dkms.conf's: debian/rules checks). Also the source package
+# (dpkg-source: .dsc and .tar.xz), so that a source build is known to work.
+deb_files = $(dkms_tree_files) Makefile debian scripts/vtimer-cache \
+	scripts/vtimer-cache.8 scripts/vtimer-cache.bash-completion \
+	scripts/vtimer-cache.service scripts/vtc-cache.bt scripts/vtc-load-lat.bt \
+	scripts/vtc-writes.bt
 deb:
 	@[ -n "$(VTC_VERSION)" ] || { echo "deb: no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
 	@command -v dh_dkms >/dev/null || { echo "deb: dh_dkms not found (apt-get install dh-dkms debhelper, or make deps)" >&2; exit 1; }
-	@d=build/deb/vtimer-cache-$(VTC_VERSION) && rm -rf build/deb && \
-	$(call dkms_tree_copy,$$d) && cp -r debian "$$d/" && \
-	printf '%s\n' "vtimer-cache ($(VTC_VERSION)-1) unstable; urgency=medium" "" \
-		"  * Release $(VTC_VERSION) (version from dkms.conf)." "" \
-		" -- vtimer-cache maintainers <vtimer-cache@localhost>  $$(date -R -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date +%s)})" \
-		> "$$d/debian/changelog" && \
-	(cd "$$d" && env -u ARCH -u CROSS_COMPILE -u MAKEFLAGS dpkg-buildpackage -b -us -uc) >build/deb/build.log 2>&1 || \
+	@d=build/deb/vtimer-cache-$(VTC_VERSION) && rm -rf build/deb && mkdir -p "$$d" && \
+	tar -c --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' --exclude='*.mod' \
+		--exclude='*.mod.c' --exclude='*.order' --exclude=Module.symvers \
+		$(deb_files) | tar -x -C "$$d" && \
+	(cd "$$d" && env -u ARCH -u CROSS_COMPILE -u MAKEFLAGS dpkg-buildpackage -us -uc) >build/deb/build.log 2>&1 || \
 		{ tail -n 30 build/deb/build.log; echo "deb: dpkg-buildpackage failed, log: build/deb/build.log" >&2; exit 1; }
-	@mv build/deb/vtimer-cache-dkms_$(VTC_VERSION)-1_all.deb build/
-	@echo "build/vtimer-cache-dkms_$(VTC_VERSION)-1_all.deb"
+	@mv build/deb/vtimer-cache-dkms_$(VTC_VERSION)_all.deb build/
+	@echo "build/vtimer-cache-dkms_$(VTC_VERSION)_all.deb"

@@ -11,6 +11,8 @@ pkgs=(
 	# arm64 userland of the DKMS tests (tests/userland/build.sh), the kernel's
 	# Debian packages (tests/kernel/debs.sh) and "make deb"
 	mmdebstrap arch-test qemu-user-static binfmt-support debhelper dh-dkms file
+	# the package's checks: lintian, and groff for the manual page
+	lintian groff-base
 )
 
 missing=()

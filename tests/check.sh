@@ -34,6 +34,9 @@ tests() {
 	unit - - -
 	checkpatch - - -
 	shellcheck - - -
+	cli-docs - - -
+	version - - -
+	deb - - -
 	klp-diff-7.2 7.2 - -
 	klp-diff-7.3 7.3 - -
 	add-release 7.2 - -
@@ -67,9 +70,13 @@ tests() {
 	pkvm-refused-7.2 7.2 v3 vhe --append kvm-arm.mode=protected -- tests/vm/pkvm-refused.sh
 	pkvm-refused-7.3 7.3 v3 vhe --append kvm-arm.mode=protected -- tests/vm/pkvm-refused.sh
 	bpftrace 7.2 v3 vhe --rootfs --timeout 900 @bt -- tests/vm/bpftrace.sh 300
-	dkms 7.2 v3 vhe --rootfs --timeout 2400 @dkms -- tests/vm/dkms.sh checkout @package
+	dkms 7.2 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout @package
 	dkms-refused 7.2 v3 vhe --rootfs --timeout 1200 @refusal -- tests/vm/dkms-refused.sh
 	dkms-7.3 7.3 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout package
+	package-install 7.2 v3 vhe --systemd --timeout 2400 @pkg -- tests/vm/package.sh install
+	package-boot 7.2 v3 vhe --systemd --timeout 1800 @pkg -- tests/vm/package.sh boot
+	package-killswitch 7.2 v3 vhe --systemd --timeout 900 @pkg --append vtimer_cache.enable=0 -- tests/vm/package.sh killswitch
+	package-secure 7.2 v3 vhe --systemd --timeout 900 @pkg --append module.sig_enforce=1 --append lockdown=integrity -- tests/vm/package.sh secure
 	EOF
 }
 
@@ -197,6 +204,64 @@ test_klp_diff() { # SERIES
 	echo "# klp-diff $1: $(grep -c '^=== ' "$out/klp-diff-$1.log") functions, delta in $out/klp-diff-$1.log"
 }
 
+# One version: dkms.conf's (Kbuild, MODULE_VERSION) is debian/changelog's
+# and the built module's.
+test_version() {
+	local v c m rc=0
+	v=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
+	c=$(dpkg-parsechangelog -l debian/changelog -SVersion)
+	m=$(modinfo -F version build/7.2/vtimer_cache.ko 2>/dev/null)
+	echo "1..2"
+	if [ -n "$v" ] && [ "$v" = "$c" ]; then echo "ok 1 debian/changelog is at dkms.conf's $v"
+	else echo "not ok 1 debian/changelog ($c) is at dkms.conf's version ($v)"; rc=1; fi
+	if [ "$m" = "$v" ]; then echo "ok 2 modinfo: the module's version is $v"
+	else echo "not ok 2 modinfo: the module's version ($m) is $v"; rc=1; fi
+	return $rc
+}
+
+# make deb: the binary and the source package build, the binary ships what
+# README uses, and lintian finds no error or warning in either (its
+# remaining info tags are listed).
+test_deb() {
+	local d v rc=0 tags
+	echo "1..4"
+	if ! d=$(make -s deb 2>"$out/deb.err" | tail -n 1) || [ ! -f "$d" ]; then
+		echo "not ok 1 make deb"
+		sed 's/^/# /' "$out/deb.err"
+		return 1
+	fi
+	echo "ok 1 make deb: $d"
+	v=$(dpkg-deb -f "$d" Version)
+	if [ -f "build/deb/vtimer-cache_$v.dsc" ] && [ -f "build/deb/vtimer-cache_$v.tar.xz" ]; then
+		echo "ok 2 the source package: vtimer-cache_$v.dsc"
+	else
+		echo "not ok 2 the source package (vtimer-cache_$v.dsc, .tar.xz)"; rc=1
+	fi
+	local want=(./usr/sbin/vtimer-cache ./usr/share/man/man8/vtimer-cache.8.gz
+		./usr/share/bash-completion/completions/vtimer-cache
+		./lib/systemd/system/vtimer-cache.service ./usr/share/vtimer-cache/vtc-cache.bt
+		"./usr/src/vtimer-cache-$v/dkms.conf") missing=() f
+	dpkg-deb -c "$d" | awk '{ print $6 }' >"$out/deb.contents"
+	for f in "${want[@]}"; do grep -qxF "$f" "$out/deb.contents" || missing+=("$f"); done
+	if [ ${#missing[@]} = 0 ]; then echo "ok 3 ships the command, manual, completion, unit, tools, source"
+	else echo "not ok 3 ships ${missing[*]}"; rc=1; fi
+	if ! command -v lintian >/dev/null; then
+		echo "not ok 4 lintian: not installed (scripts/deps.sh)"
+		return 1
+	fi
+	lintian -I --no-tag-display-limit "build/deb/vtimer-cache_$v.dsc" "$d" >"$out/lintian.log" 2>&1
+	tags=$(grep -E '^[EW]: ' "$out/lintian.log")
+	sed -n 's/^[IP]: /# lintian info: /p' "$out/lintian.log"
+	if [ -z "$tags" ]; then
+		echo "ok 4 lintian: no error or warning"
+	else
+		echo "not ok 4 lintian: no error or warning"
+		echo "$tags" | sed 's/^/# /'
+		rc=1
+	fi
+	return $rc
+}
+
 # scripts/add-release.sh on a 7.2.14 made of the 7.2 tree's Makefile and
 # mirrored files: the same text is added, a changed copy is not.
 test_add_release() {
@@ -290,6 +355,11 @@ boot() {
 			[ "$series" = 7.3 ] && p=$payload73
 			opts+=(--kernel "$p/Image" --add "$p/src:/vtc/" --add "$p/pkg:/vtc/" --add "$p/debs:/vtc/") ;;
 		@refusal) opts+=(--add "$payload/src:/vtc/" --add "$stockh/root/usr/src:/usr/") ;;
+		@pkg)
+			# one state disk through the four boots, from a blank one
+			[ "$name" = package-install ] && rm -f "$out/package-state.img"
+			opts+=(--kernel "$payload/Image" --add "$payload/pkg:/vtc/" --add "$payload/debs:/vtc/"
+				--add "$payload/mok:/vtc/" --disk "$out/package-state.img") ;;
 		@slow) ;;
 		*) opts+=("$1") ;;
 		esac
@@ -303,7 +373,7 @@ boot() {
 		esac
 	done
 	case " ${opts[*]} " in
-	*" --rootfs "*) ;;
+	*" --rootfs "*|*" --systemd "*) ;;
 	*) opts+=(--series "$series") ;;
 	esac
 	echo "# $name: tests/rig/run.sh ${opts[*]} ${args[*]}"
@@ -349,6 +419,9 @@ while read -r name series gic mode rest; do
 	unit) test_unit ;;
 	checkpatch) test_checkpatch ;;
 	shellcheck) test_shellcheck ;;
+	cli-docs) tests/cli-docs.sh >"$out/cli-docs.tap" 2>&1; rc=$?; subtest cli-docs "$out/cli-docs.tap"; (exit $rc) ;;
+	version) test_version >"$out/version.tap"; rc=$?; subtest version "$out/version.tap"; (exit $rc) ;;
+	deb) test_deb >"$out/deb.tap"; rc=$?; subtest deb "$out/deb.tap"; (exit $rc) ;;
 	klp-diff-*) test_klp_diff "$series" ;;
 	add-release) test_add_release >"$out/add-release.tap"; rc=$?; subtest add-release "$out/add-release.tap"; (exit $rc) ;;
 	cost-smoke) test_cost_smoke ;;
@@ -361,7 +434,7 @@ while read -r name series gic mode rest; do
 		esac
 		# shellcheck disable=SC2086 # rest is a list of words
 		rig_fails "$name" "$pat" $rest ;;
-	bpftrace|dkms*)
+	bpftrace|dkms*|package-*)
 		if userland; then
 			# shellcheck disable=SC2086 # rest is a list of words
 			boot "$name" "$series" --gic "${gic#v}" --mode "$mode" $rest

@@ -32,7 +32,7 @@ checkout() {
 }
 
 package() {
-	deb=$(ls /vtc/pkg/vtimer-cache-dkms_"$ver"-*_all.deb 2>/dev/null | head -n 1)
+	deb=$(ls /vtc/pkg/vtimer-cache-dkms_"$ver"_all.deb 2>/dev/null | head -n 1)
 	vtc_must "vtimer-cache-dkms $ver package in /vtc/pkg" test -n "$deb" || return
 	vtc_must "dpkg -i $(basename "$deb") (postinst: dkms add, build, install)" \
 		vtc_timed /tmp/dpkg-dkms.log dpkg --force-unsafe-io -i "$deb" || return
