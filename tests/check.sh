@@ -44,9 +44,9 @@ tests() {
 	rig-fails-noverdict 7.2 v3 vhe -- tests/vm/rig-fails.sh noverdict
 	rig-fails-hang 7.2 v3 vhe --timeout 40 -- tests/vm/rig-fails.sh hang
 	vmm-selftest-v3-vhe 7.2 v3 vhe -- tests/vm/vmm-selftest.sh 200
-	vmm-selftest-v3-nvhe 7.2 v3 nvhe -- tests/vm/vmm-selftest.sh 100
-	vmm-selftest-v2-vhe 7.2 v2 vhe -- tests/vm/vmm-selftest.sh 100
-	vmm-selftest-v2-nvhe 7.2 v2 nvhe -- tests/vm/vmm-selftest.sh 100
+	vmm-selftest-v3-nvhe 7.2 v3 nvhe @slow -- tests/vm/vmm-selftest.sh 100
+	vmm-selftest-v2-vhe 7.2 v2 vhe @slow -- tests/vm/vmm-selftest.sh 100
+	vmm-selftest-v2-nvhe 7.2 v2 nvhe @slow -- tests/vm/vmm-selftest.sh 100
 	cost-smoke 7.2 v3 vhe
 	demo 7.2 v3 vhe
 	module-basic 7.2 v3 vhe @variants -- tests/vm/module-basic.sh
@@ -56,13 +56,13 @@ tests() {
 	module-cache-v3-nvhe 7.2 v3 nvhe --timeout 600 -- tests/vm/module-cache.sh v3 1
 	module-cache-v2-vhe 7.2 v2 vhe --timeout 600 -- tests/vm/module-cache.sh v2 2
 	module-cache-v2-nvhe 7.2 v2 nvhe --timeout 600 -- tests/vm/module-cache.sh v2 1
-	module-stress 7.2 v3 vhe --timeout 900 -- tests/vm/module-stress.sh v3 100
-	module-leak 7.2 v3 vhe --timeout 600 -- tests/vm/module-leak.sh v3 1000
+	module-stress 7.2 v3 vhe --timeout 900 -- tests/vm/module-stress.sh v3 @count:50:100
+	module-leak 7.2 v3 vhe --timeout 600 -- tests/vm/module-leak.sh v3 @count:500:1000
 	module-upgrade-v3-vhe 7.2 v3 vhe --timeout 600 @upgrade -- tests/vm/module-upgrade.sh v3
 	module-upgrade-v2-nvhe 7.2 v2 nvhe --timeout 600 @upgrade -- tests/vm/module-upgrade.sh v2
 	7.3-module-basic 7.3 v3 vhe @variants -- tests/vm/module-basic.sh
 	7.3-module-cache-v3-vhe 7.3 v3 vhe --timeout 600 -- tests/vm/module-cache.sh v3 2
-	7.3-module-cache-v2-nvhe 7.3 v2 nvhe --timeout 600 -- tests/vm/module-cache.sh v2 1
+	7.3-module-cache-v2-nvhe 7.3 v2 nvhe --timeout 600 @slow -- tests/vm/module-cache.sh v2 1
 	7.3-module-cache-v3-nvhe 7.3 v3 nvhe --timeout 600 @slow -- tests/vm/module-cache.sh v3 1
 	7.3-module-cache-v2-vhe 7.3 v2 vhe --timeout 600 @slow -- tests/vm/module-cache.sh v2 2
 	other-series-refused-7.3 7.3 v3 vhe @other -- tests/vm/other-series-refused.sh /vtc/other
@@ -75,7 +75,7 @@ tests() {
 	dkms-7.3 7.3 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout package
 	package-install 7.2 v3 vhe --systemd --timeout 2400 @pkg -- tests/vm/package.sh install
 	package-boot 7.2 v3 vhe --systemd --timeout 1800 @pkg -- tests/vm/package.sh boot
-	package-killswitch 7.2 v3 vhe --systemd --timeout 900 @pkg --append vtimer_cache.enable=0 -- tests/vm/package.sh killswitch
+	package-killswitch 7.2 v3 vhe --systemd --timeout 900 @slow @pkg --append vtimer_cache.enable=0 -- tests/vm/package.sh killswitch
 	package-secure 7.2 v3 vhe --systemd --timeout 900 @pkg --append module.sig_enforce=1 --append lockdown=integrity -- tests/vm/package.sh secure
 	EOF
 }
@@ -369,6 +369,9 @@ boot() {
 	for a in "$@"; do
 		case $a in
 		@package) [ "$slow" = 1 ] && args+=(package) ;;
+		@count:*) # @count:N:M: N in make check, M in check-slow
+			a=${a#@count:}
+			if [ "$slow" = 1 ]; then args+=("${a#*:}"); else args+=("${a%%:*}"); fi ;;
 		*) args+=("$a") ;;
 		esac
 	done

@@ -143,4 +143,15 @@ vtc_expect "vcpus" "$(rc $C vcpus)" "==" 0
 vtc_expect "disable --signal" "$(rc $C disable --signal)" "==" 0
 vtc_expect "unload" "$(rc $C unload)" "==" 0
 vtc_expect "status after unload: not loaded (3)" "$(rc $C status)" "==" 3
+
+# The kill switch's module side (package-killswitch, in check-slow, boots
+# with vtimer_cache.enable=0 on the kernel command line).
+vtc_check "insmod enable=0: loaded, the patch off" sh -c \
+	"insmod /vtc/vtimer_cache.ko enable=0 && [ \"\$(cat /sys/module/vtimer_cache/parameters/enable)\" = N ] && [ ! -d /sys/kernel/livepatch/vtimer_cache ]"
+vtc_expect "load leaves it off" "$(rc $C load /vtc/vtimer_cache.ko)" "==" 0
+vtc_check "load says enable=0" grep -q 'enable=0' /tmp/cli.out
+vtc_expect "enable turns it on" "$(rc $C enable)" "==" 0
+vtc_check "the patch is enabled" [ "$(cat /sys/kernel/livepatch/vtimer_cache/enabled 2>/dev/null)" = 1 ]
+vtc_expect "disable" "$(rc $C disable)" "==" 0
+vtc_expect "unload" "$(rc $C unload)" "==" 0
 vtc_done
