@@ -58,7 +58,7 @@ static const struct vtc_mirror *const vtc_mirrors[] = {
 /*
  * vtimer_cache.enable=0 on the kernel command line (or enable=0 to
  * modprobe) loads the module with the patch off: the kill switch the boot
- * unit honours too (debian/vtimer-cache.service). It can be enabled later
+ * unit honours too (scripts/vtimer-cache.service). It can be enabled later
  * ("enable" to debugfs control, or vtimer-cache enable).
  */
 static bool vtc_enable_at_load = true;

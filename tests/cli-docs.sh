@@ -279,28 +279,25 @@ check_usage_parse() {
 	fi
 }
 
-check_man_commands() {
-	local c cmds missing=
-	cmds=$(man_commands)
+# missing_commands LIST: the usage's commands not in LIST (one per line).
+missing_commands() {
+	local c
+	[ -n "$(usage_commands)" ] || { echo " (no command in the usage to look for)"; return; }
 	for c in $(usage_commands); do
-		grep -qxF -- "$c" <<<"$cmds" || missing="$missing $c"
+		grep -qxF -- "$c" <<<"$1" || printf ' %s' "$c"
 	done
-	if [ -z "$(usage_commands)" ]; then
-		missing=" (no command in the usage to look for)"
-	fi
+}
+
+check_man_commands() {
+	local missing
+	missing=$(missing_commands "$(man_commands)")
 	verdict "every command of the usage has an entry in the man page's COMMANDS" \
 		"${missing:+no entry for:$missing}"
 }
 
 check_completion_commands() {
-	local c got missing=
-	got=$(complete_line plain vtimer-cache '')
-	for c in $(usage_commands); do
-		grep -qxF -- "$c" <<<"$got" || missing="$missing $c"
-	done
-	if [ -z "$(usage_commands)" ]; then
-		missing=" (no command in the usage to look for)"
-	fi
+	local missing
+	missing=$(missing_commands "$(complete_line plain vtimer-cache '')")
 	verdict "the completion offers every command of the usage" \
 		"$(printf '%s\n' "${missing:+not offered:$missing}" "$(stderr_problem)" | sed '/^$/d')"
 }
