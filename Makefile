@@ -3,7 +3,7 @@
 #   make demo       boot the arm64 KVM host, load, toggle, show stats
 #   make check      every test, one KTAP stream; last line "N passed, N failed"
 #                   (T=NAME [GIC=v2] [MODE=nvhe] [SERIES=7.3]: one test)
-#   make check-slow make check plus DKMS from a checkout, 7.3 DKMS, all 7.3 configs, longer stress
+#   make check-slow make check plus DKMS from a checkout, 7.3 DKMS, all 7.3 configs, longer stress, package boots, the native kernel
 #   make module     build vtimer_cache.ko (KDIR=..., default: test kernel)
 #   make klp-diff   the delta of the mirrored functions against the kernel
 #   make unit       the userspace model test only
@@ -61,7 +61,9 @@ check:
 	@$(CHECK_ENV) tests/check.sh
 
 # make check plus what does not fit CI's time: DKMS from a checkout (both
-# phases, 7.2 and 7.3) and the other two 7.3 cache configurations.
+# phases, 7.2 and 7.3), the other 7.3 cache configurations, the package's
+# boot and kill-switch boots, longer stress, and the upstream series'
+# kernel with its selftest (tests/README.md lists them).
 check-slow:
 	@$(CHECK_ENV) VTC_SLOW=1 tests/check.sh
 

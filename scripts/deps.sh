@@ -13,6 +13,8 @@ pkgs=(
 	mmdebstrap arch-test qemu-user-static binfmt-support debhelper dh-dkms file
 	# the package's checks: lintian, and groff for the manual page
 	lintian groff-base
+	# checkpatch's SPDX check of the upstream series (patches/)
+	python3-ply python3-git
 )
 
 missing=()

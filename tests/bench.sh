@@ -28,7 +28,9 @@
 # (tests/cost/run.sh, make cost) on the same configurations and module:
 # host kernel instructions per guest exit, stock / patch on / patch off,
 # exact counts from a QEMU TCG plugin, into DIR/cost/ (cost.md, cost.csv),
-# and prints its table last. Per workload and mode:
+# then once more on 7.3 with a third boot per configuration on the kernel
+# with the upstream series of patches/ (stock / livepatch / native, into
+# DIR/cost-native/), and prints both tables last. Per workload and mode:
 #   writes/load   active-state writes to the timer PPIs per vcpu load (fprobe)
 #   writes/exit   the same per VMM exit
 #   skip ratio    skipped / (skipped + issued) of the cached path
@@ -308,6 +310,19 @@ if [ $host = 0 ] && [ -z "$report" ] && [ $cost = 1 ]; then
 	else
 		echo "bench: the cost tool failed:" >&2
 		tail -n 20 "$out/cost.err" >&2
+		rc=1
+	fi
+	# Stock / livepatch / native: the same tool on 7.3, with one more boot
+	# per configuration on the kernel with the upstream series (patches/).
+	echo "bench: cost tool, 7.3: stock / livepatch / native: $configs" >&2
+	native_args=(--configs "$configs" --out "$out/cost-native" --series 7.3 --native)
+	[ $quick = 1 ] && native_args+=(--iters 1000 --titers 100 --hiters 8000)
+	if tests/cost/run.sh "${native_args[@]}" >"$out/cost-native.log" 2>"$out/cost-native.err"; then
+		echo
+		cat "$out/cost-native/cost.md"
+	else
+		echo "bench: the cost tool (7.3, native) failed:" >&2
+		tail -n 20 "$out/cost-native.err" >&2
 		rc=1
 	fi
 fi

@@ -40,6 +40,7 @@ tests() {
 	klp-diff-7.2 7.2 - -
 	klp-diff-7.3 7.3 - -
 	add-release 7.2 - -
+	native-series - - -
 	rig-fails-check 7.2 v3 vhe -- tests/vm/rig-fails.sh check
 	rig-fails-noverdict 7.2 v3 vhe -- tests/vm/rig-fails.sh noverdict
 	rig-fails-hang 7.2 v3 vhe --timeout 40 -- tests/vm/rig-fails.sh hang
@@ -69,12 +70,16 @@ tests() {
 	other-series-refused-7.2 7.2 v3 vhe @other -- tests/vm/other-series-refused.sh /vtc/other
 	pkvm-refused-7.2 7.2 v3 vhe --append kvm-arm.mode=protected -- tests/vm/pkvm-refused.sh
 	pkvm-refused-7.3 7.3 v3 vhe --append kvm-arm.mode=protected -- tests/vm/pkvm-refused.sh
+	kvm-selftest-7.3 7.3 v3 vhe @kst -- tests/vm/kvm-selftest.sh stock -i 5
+	native-selftest-v3-vhe 7.3 v3 vhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
+	native-selftest-v3-nvhe 7.3 v3 nvhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
+	native-selftest-v2-nvhe 7.3 v2 nvhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
 	bpftrace 7.2 v3 vhe --rootfs --timeout 900 @bt -- tests/vm/bpftrace.sh 300
 	dkms 7.2 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout @package
 	dkms-refused 7.2 v3 vhe --rootfs --timeout 1200 @refusal -- tests/vm/dkms-refused.sh
 	dkms-7.3 7.3 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout package
 	package-install 7.2 v3 vhe --systemd --timeout 2400 @pkg -- tests/vm/package.sh install
-	package-boot 7.2 v3 vhe --systemd --timeout 1800 @pkg -- tests/vm/package.sh boot
+	package-boot 7.2 v3 vhe --systemd --timeout 1800 @slow @pkg -- tests/vm/package.sh boot
 	package-killswitch 7.2 v3 vhe --systemd --timeout 900 @slow @pkg --append vtimer_cache.enable=0 -- tests/vm/package.sh killswitch
 	package-secure 7.2 v3 vhe --systemd --timeout 900 @pkg --append module.sig_enforce=1 --append lockdown=integrity -- tests/vm/package.sh secure
 	EOF
@@ -334,6 +339,22 @@ userland() {
 	[ "$userland_ok" = yes ]
 }
 
+# The upstream series' selftest binary (tests/native-series.sh builds it),
+# and the kernel with the series applied (check-slow only: a third build).
+kst() {
+	[ -x build/native/arch_timer_active ] ||
+		tests/native-series.sh >"$out/native-series-for-boot.tap" 2>&1
+	[ -x build/native/arch_timer_active ] || { echo "# no selftest binary: $out/native-series-for-boot.tap"; return 1; }
+}
+native_image() {
+	if [ ! -f build/native/Image ]; then
+		echo "# the native kernel: 7.3 with patches/ (about 15 minutes)" >&2
+		tests/native-series.sh --image debug >"$out/kernel-native.log" 2>&1 ||
+			{ tail -n 20 "$out/kernel-native.log" >&2; return 1; }
+	fi
+	echo build/native/Image
+}
+
 # boot NAME SERIES [OPTIONS] -- SCRIPT [ARGS]: one boot; the verdict is the
 # result, the script's checks its subtest. @WORD options expand to the
 # modules and payloads the test needs.
@@ -360,6 +381,11 @@ boot() {
 			[ "$name" = package-install ] && rm -f "$out/package-state.img"
 			opts+=(--kernel "$payload/Image" --add "$payload/pkg:/vtc/" --add "$payload/debs:/vtc/"
 				--add "$payload/mok:/vtc/" --disk "$out/package-state.img") ;;
+		@kst) kst || return 1; opts+=(--add build/native/arch_timer_active) ;;
+		@native)
+			local img
+			img=$(native_image) || return 1
+			opts+=(--kernel "$img") ;;
 		@slow) ;;
 		*) opts+=("$1") ;;
 		esac
@@ -427,6 +453,7 @@ while read -r name series gic mode rest; do
 	deb) test_deb >"$out/deb.tap"; rc=$?; subtest deb "$out/deb.tap"; (exit $rc) ;;
 	klp-diff-*) test_klp_diff "$series" ;;
 	add-release) test_add_release >"$out/add-release.tap"; rc=$?; subtest add-release "$out/add-release.tap"; (exit $rc) ;;
+	native-series) tests/native-series.sh >"$out/native-series.tap" 2>&1; rc=$?; subtest native-series "$out/native-series.tap"; (exit $rc) ;;
 	cost-smoke) test_cost_smoke ;;
 	demo) test_demo ;;
 	rig-fails-*)

@@ -10,7 +10,8 @@ labelled window is matched to the plugin's window of that number; runs of
 several vcpus sum their windows.
 
 Per configuration, workload and phase (stock: module never loaded; on:
-patch enabled; off: patch disabled, module loaded), over the repeats
+patch enabled; off: patch disabled, module loaded; native: a kernel with
+the series of patches/, no module, from a boot of its own), over the repeats
 (rep >= 1; rep 0 is the warm-up):
   exits         KVM's exit count of the run (k_exits), the divisor
   thread        instructions of the vcpu thread itself, per exit: its
@@ -41,7 +42,7 @@ import argparse
 import csv
 import sys
 
-PHASES = ["stock", "on", "off"]
+PHASES = ["stock", "on", "off", "native"]
 GIC_MAIN = ["gicd", "gicc", "gicr"]
 
 
@@ -309,6 +310,29 @@ def main():
         if not ok and a.targets:
             problems.append("%s %s: target missed: %s (%+.2f%%)" % (ck[0], ck[1], what, pct))
     md.append("")
+    if any(k[2] == "native" for k in order):
+        md.append("Stock / livepatch / native (vcpu thread instructions and GIC MMIO writes per exit; "
+                  "native: the cache in KVM itself, patches/):")
+        md.append("")
+        md.append("| config | workload | insns/exit stock / livepatch / native | livepatch - native "
+                  "| native - stock | GIC writes/exit stock / livepatch / native |")
+        md.append("|---|---|---|---|---|---|")
+        for ck in seen:
+            st, on, nat = (groups.get((ck[0], ck[1], p)) for p in ("stock", "on", "native"))
+            if not nat:
+                continue
+
+            def th(p):
+                return p["thread"] if p and p["thread"] is not None else None
+
+            def dd(x, y):
+                if x is None or y is None or not y:
+                    return "-"
+                return "%+.0f (%+.1f%%)" % (x - y, 100.0 * (x - y) / y)
+            md.append("| %s | %s | %s / %s / %s | %s | %s | %s / %s / %s |" % (
+                ck[0], ck[1], f(th(st)), f(th(on)), f(th(nat)), dd(th(on), th(nat)), dd(th(nat), th(st)),
+                f(st["gic_w"] if st else None, 3), f(on["gic_w"] if on else None, 3), f(nat["gic_w"], 3)))
+        md.append("")
     md.append("Per phase, \"all\" split by where the instructions are (per exit):")
     md.append("")
     md.append("| config | workload | phase | reps | exits | thread | spread % | all | spread % | load | module "

@@ -6,7 +6,8 @@
 #   tests/cost/run.sh [--configs v3-vhe,v3-nvhe,v2-vhe,v2-nvhe] [--out DIR]
 #       [--iters N] [--titers N] [--hiters N] [--repeats R] [--warmup N]
 #       [--workloads LIST] [--phases LIST] [--module KO] [--jobs J]
-#       [--kernel bench|debug] [--profile] [--smoke]
+#       [--kernel bench|debug] [--series 7.2|7.3] [--native] [--profile]
+#       [--smoke]
 #
 # --iters/--titers/--hiters: iterations of the idle-timer, timer and
 #   in-kernel (hvc) workloads (default 2000 / 200 / 15000)
@@ -21,6 +22,11 @@
 #   production kernel runs) or debug (make check's test kernel); the
 #   module is built against it in a private tree unless --module names
 #   one built for it
+# --series: the kernel series (default 7.2)
+# --native: with --series 7.3, one more boot per configuration on the
+#   kernel with the upstream series of patches/ applied (tests/native-
+#   series.sh --image, in the same configuration as --kernel), phase
+#   "native": stock / livepatch / native side by side in the table
 # --profile: also a per-symbol profile of every window (CFG/profile.txt,
 #   tests/cost/profile.py)
 # --smoke: make check's short run: GICv3 VHE, mmio-user and hvc, few
@@ -40,6 +46,7 @@ out=$top/build/cost/results
 iters=2000 titers=200 hiters=15000 repeats=2 warmup=1
 workloads=default phases=stock,on,off
 module='' jobs=$(nproc) profile=0 smoke=0 check='' variant=bench
+series=7.2 native=0
 usage() {
 	sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
 	exit 2
@@ -57,6 +64,8 @@ while [ $# -gt 0 ]; do
 	--phases) phases=$2; shift 2 ;;
 	--module) module=$(realpath "$2"); shift 2 ;;
 	--kernel) variant=$2; shift 2 ;;
+	--series) series=$2; shift 2 ;;
+	--native) native=1; shift ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--profile) profile=1; shift ;;
 	--smoke)
@@ -70,8 +79,21 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 case "$out" in *,*) echo "cost: the output directory must not contain a comma (QEMU plugin arguments): $out" >&2; exit 2 ;; esac
 
+case $variant in bench|debug) ;; *) echo "cost: --kernel must be bench or debug" >&2; exit 2 ;; esac
+if [ $native = 1 ] && [ "$series" != 7.3 ]; then
+	echo "cost: --native needs --series 7.3 (the series in patches/ is against 7.3)" >&2
+	exit 2
+fi
 so=$(tests/cost/build.sh)
-kentry=$(tests/kernel/build.sh 7.2 "$variant")
+kentry=$(tests/kernel/build.sh "$series" "$variant")
+ndir=''
+if [ $native = 1 ]; then
+	ndir=$out/native-kernel
+	[ -f "$ndir/Image" ] || tests/native-series.sh --image "$variant" "$ndir" >&2 || {
+		echo "cost: the native kernel did not build ($ndir)" >&2
+		exit 1
+	}
+fi
 sysmap=$kentry/linux/System.map
 if [ -z "$module" ]; then
 	# A private tree: the checkout's objects are for the debug kernel.
@@ -86,24 +108,32 @@ fi
 [ "$module" -ef "$out/vtimer_cache.ko" ] || cp "$module" "$out/vtimer_cache.ko"
 make -s -C tests/vmm >&2
 python3 tests/cost/addrmap.py "$sysmap" >"$out/addr.map"
+[ -n "$ndir" ] && python3 tests/cost/addrmap.py "$ndir/System.map" >"$out/addr-native.map"
 
-# boot CFG: one configuration, guest output in CFG.guest
+# boot CFG [native]: one configuration, guest output in CFG.guest (or
+# CFG-native.guest, on the native kernel)
 boot() {
 	local cfg=$1 gic=${1%%-*} mode=${1#*-} d=$out/$1 args
-	args=$so,map=$out/addr.map,out=$d/windows.txt
+	local map=$out/addr.map image=$kentry/linux/arch/arm64/boot/Image ph=$phases
+	local name=$cfg
+	if [ "${2:-}" = native ]; then
+		name=$cfg-native d=$out/$cfg-native map=$out/addr-native.map
+		image=$ndir/Image ph=native
+	fi
+	args=$so,map=$map,out=$d/windows.txt
 	[ $profile = 1 ] && args=$args,profile=$d/profile.txt
 	mkdir -p "$d"
 	rm -f "$d/windows.txt" "$d/profile.txt"
 	local t0=$SECONDS
 	if tests/rig/run.sh --gic "${gic#v}" --mode "$mode" --timeout 3600 --out "$d" \
-		--kernel "$kentry/linux/arch/arm64/boot/Image" \
+		--kernel "$image" \
 		--plugin "$args" --icount shift=0,sleep=off --add "$out/vtimer_cache.ko" \
 		tests/vm/cost.sh --warmup "$warmup" "$gic" "$iters" "$titers" "$hiters" "$repeats" \
-		"$workloads" "$phases" >"$out/$cfg.guest" 2>"$out/$cfg.err"; then
-		echo "cost: $cfg: $((SECONDS - t0)) s" >&2
+		"$workloads" "$ph" >"$out/$name.guest" 2>"$out/$name.err"; then
+		echo "cost: $name: $((SECONDS - t0)) s" >&2
 	else
-		echo "cost: $cfg failed after $((SECONDS - t0)) s:" >&2
-		tail -n 20 "$out/$cfg.err" >&2
+		echo "cost: $name failed after $((SECONDS - t0)) s:" >&2
+		tail -n 20 "$out/$name.err" >&2
 		return 1
 	fi
 }
@@ -117,17 +147,27 @@ for cfg in "${cfgs[@]}"; do
 	echo "cost: $cfg (icount shift=0, single-threaded TCG, plugin vtc-cost)" >&2
 	boot "$cfg" &
 	pids+=($!)
+	if [ $native = 1 ]; then
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
+		echo "cost: $cfg-native (the kernel with patches/)" >&2
+		boot "$cfg" native &
+		pids+=($!)
+	fi
 done
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
 
 inputs=()
-for cfg in "${cfgs[@]}"; do inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt"); done
+for cfg in "${cfgs[@]}"; do
+	inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt")
+	[ $native = 1 ] && inputs+=("$cfg=$out/$cfg-native.guest,$out/$cfg-native/windows.txt")
+done
 kver=$(sed -n 's/^cost-info .*kernel=\([^ ]*\).*/\1/p' "$out/${cfgs[0]}.guest" 2>/dev/null | head -n 1)
 case $variant in
 bench) kdesc="bench config: the test kernel's without debug.config" ;;
 *) kdesc="debug config: lockdep, irqflags tracing" ;;
 esac
-note="kernel ${kver:-7.2} ($kdesc), QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG -icount shift=0; iterations $iters / $titers / hvc $hiters, $repeats repeats after $warmup warm-up"
+[ $native = 1 ] && kdesc="$kdesc; native: the same with patches/ applied"
+note="kernel ${kver:-$series} ($kdesc), QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG -icount shift=0; iterations $iters / $titers / hvc $hiters, $repeats repeats after $warmup warm-up"
 # shellcheck disable=SC2086 # check is empty or a list of flags
 python3 tests/cost/report.py $check --md "$out/cost.md" --csv "$out/cost.csv" \
 	--runs-csv "$out/cost-runs.csv" --note "$note" "${inputs[@]}" || rc=1

@@ -6,6 +6,8 @@
 #   on     insmod /vtc/vtimer_cache.ko (patch enabled), or re-enabled
 #   off    patch disabled through /sys/kernel/livepatch (module loaded,
 #          its fprobes still counting)
+#   native the kernel has the cache itself (the series in patches/), no
+#          module: booted on its own (tests/cost/run.sh --native)
 #
 #   cost.sh [--warmup N] GIC ITERS TITERS HITERS REPEATS [WORKLOADS [PHASES]]
 #
@@ -98,9 +100,15 @@ echo "cost-info gic=$gic iters=$iters titers=$titers hiters=$hiters repeats=$rep
 echo "cost-info halt_poll_ns=$(cat $poll 2>/dev/null) cmdline=$(cat /proc/cmdline)"
 for phase in $(echo "$phases" | tr , ' '); do
 	case $phase in
-	stock)
+	stock|native)
 		if grep -q '^vtimer_cache ' /proc/modules; then
-			echo "cost-error phase stock: vtimer_cache is loaded"
+			echo "cost-error phase $phase: vtimer_cache is loaded"
+			exit 1
+		fi
+		# The series' per-CPU state names the kernel that has it.
+		if grep -qw timer_phys_active /proc/kallsyms; then has=native; else has=stock; fi
+		if [ "$has" != "$phase" ]; then
+			echo "cost-error phase $phase on a $has kernel ($(uname -r))"
 			exit 1
 		fi
 		;;
