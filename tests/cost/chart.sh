@@ -1,7 +1,8 @@
 #!/bin/bash
 # The cost tool's chart: vcpu-thread host instructions per guest exit,
-# stock / patch on / patch off, per configuration and workload, from
-# report.py's CSV. Needs gnuplot (make bench installs gnuplot-nox).
+# stock / patch on / patch off / native (the phases the CSV has), per
+# configuration and workload, from report.py's CSV. Needs gnuplot (make
+# bench installs gnuplot-nox).
 # usage: tests/cost/chart.sh COST_CSV OUT_PNG
 set -euo pipefail
 csv=${1:?usage: chart.sh COST_CSV OUT_PNG}
@@ -9,7 +10,8 @@ png=${2:?usage: chart.sh COST_CSV OUT_PNG}
 command -v gnuplot >/dev/null || { echo "chart.sh: no gnuplot" >&2; exit 1; }
 dat=$(mktemp)
 trap 'rm -f "$dat"' EXIT
-# One row per configuration and workload: label, stock, on, off.
+# One row per configuration and workload: label, then stock and each other
+# phase the CSV has; the phases, in that order, on the first line.
 python3 - "$csv" >"$dat" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -19,10 +21,29 @@ for r in rows:
     if k not in keys:
         keys.append(k)
     val[k + (r["phase"],)] = r.get("thread_per_exit") or "?"
+phases = [p for p in ("stock", "on", "off", "native") if any(r["phase"] == p for r in rows)]
+print("# " + " ".join(phases))
 for k in keys:
-    print('"%s %s" %s' % (k[0], k[1], " ".join(val.get(k + (p,), "?") for p in ("stock", "on", "off"))))
+    print('"%s %s" %s' % (k[0], k[1], " ".join(val.get(k + (p,), "?") for p in phases)))
 PY
-n=$(wc -l <"$dat")
+read -r _ phases <"$dat"
+# shellcheck disable=SC2206 # the phase names are single words
+phases=($phases)
+[ "${phases[0]:-}" = stock ] || { echo "chart.sh: no stock phase in $csv" >&2; exit 1; }
+n=$(($(wc -l <"$dat") - 1))
+declare -A title=([stock]="stock (no module)" [on]="patch on" [off]="patch off (counting probes)"
+	[native]="native (patches/)")
+abs='' rel=''
+for i in "${!phases[@]}"; do
+	c=$((i + 2))
+	abs+="${abs:+, }'' using $c title \"${title[${phases[$i]}]}\" lc $((i + 1))"
+	[ "$i" = 0 ] && continue
+	rel+="${rel:+, }'' using (100.0 * (\$$c - \$2) / \$2) title \"${title[${phases[$i]}]}\" lc $((i + 1))"
+done
+abs=${abs/\'\'/\"$dat\"}
+abs=${abs/using 2 /using 2:xtic(1) }
+rel=${rel/\'\'/\"$dat\"}
+rel=${rel/) title/):xtic(1) title}
 gnuplot <<GP
 set terminal pngcairo size $((160 + 80 * n)),900 font ",10" noenhanced
 set output "$png"
@@ -37,11 +58,11 @@ set datafile missing "?"
 set xtics rotate by -35 scale 0
 set ylabel "instructions per exit"
 set yrange [0:*]
-plot "$dat" using 2:xtic(1) title "stock (no module)", '' using 3 title "patch on", '' using 4 title "patch off (counting probes)"
+plot $abs
 set ylabel "change against stock, %"
 set yrange [*:*]
 set xzeroaxis lt -1
-plot "$dat" using (100.0 * (\$3 - \$2) / \$2):xtic(1) title "patch on" lc 2, '' using (100.0 * (\$4 - \$2) / \$2) title "patch off" lc 3
+plot $rel
 unset multiplot
 GP
 echo "chart.sh: $png" >&2
