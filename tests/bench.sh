@@ -298,32 +298,29 @@ echo "bench: $csv, $md" >&2
 # The cost tool: host kernel instructions per guest exit, stock / patch on
 # / patch off, on the same configurations, with the module of this tree
 # built for the bench kernel (tests/cost/run.sh).
+# cost_run NAME WHAT [run.sh options]: one cost tool run into DIR/NAME, its
+# table printed.
+cost_run() {
+	local name=$1 what=$2 args
+	shift 2
+	args=(--configs "$configs" --out "$out/$name" "$@")
+	[ $quick = 1 ] && args+=(--iters 1000 --titers 100 --hiters 8000)
+	echo "bench: cost tool, $what: $configs" >&2
+	if tests/cost/run.sh "${args[@]}" >"$out/$name.log" 2>"$out/$name.err"; then
+		echo
+		cat "$out/$name/cost.md"
+	else
+		echo "bench: the cost tool ($what) failed:" >&2
+		tail -n 20 "$out/$name.err" >&2
+		rc=1
+	fi
+}
 if [ $host = 0 ] && [ -z "$report" ] && [ $cost = 1 ]; then
-	echo "bench: cost tool (host instructions per guest exit): $configs" >&2
 	# The cost tool builds its own module for the bench kernel (no debug
 	# options): the rig module is for the debug kernel.
-	cost_args=(--configs "$configs" --out "$out/cost")
-	[ $quick = 1 ] && cost_args+=(--iters 1000 --titers 100 --hiters 8000)
-	if tests/cost/run.sh "${cost_args[@]}" >"$out/cost.log" 2>"$out/cost.err"; then
-		echo
-		cat "$out/cost/cost.md"
-	else
-		echo "bench: the cost tool failed:" >&2
-		tail -n 20 "$out/cost.err" >&2
-		rc=1
-	fi
+	cost_run cost "host instructions per guest exit"
 	# Stock / livepatch / native: the same tool on 7.3, with one more boot
 	# per configuration on the kernel with the upstream series (patches/).
-	echo "bench: cost tool, 7.3: stock / livepatch / native: $configs" >&2
-	native_args=(--configs "$configs" --out "$out/cost-native" --series 7.3 --native)
-	[ $quick = 1 ] && native_args+=(--iters 1000 --titers 100 --hiters 8000)
-	if tests/cost/run.sh "${native_args[@]}" >"$out/cost-native.log" 2>"$out/cost-native.err"; then
-		echo
-		cat "$out/cost-native/cost.md"
-	else
-		echo "bench: the cost tool (7.3, native) failed:" >&2
-		tail -n 20 "$out/cost-native.err" >&2
-		rc=1
-	fi
+	cost_run cost-native "7.3: stock / livepatch / native" --series 7.3 --native
 fi
 exit $rc
