@@ -49,9 +49,23 @@ bt_start() {
 	return 1
 }
 
-# bt_stop: Ctrl-C (the END block prints the totals), wait for it.
+bt_gone() {
+	! kill -0 $BT_PID 2>/dev/null
+}
+
+# bt_stop: Ctrl-C (bpftrace prints the maps), wait for it. A bpftrace
+# that does not end is a failure said here, not a hung VM: a Ctrl-C it
+# missed used to wait for the next event (the scripts now send one a
+# second).
 bt_stop() {
 	kill -INT $BT_PID 2>/dev/null
+	if vtc_until 30 bt_gone; then
+		vtc_ok "bpftrace ended on Ctrl-C"
+	else
+		echo "# bpftrace $BT_PID still runs 30 s after SIGINT: $(cat /proc/$BT_PID/wchan 2>/dev/null)"
+		vtc_not_ok "bpftrace ended on Ctrl-C"
+		kill -KILL $BT_PID 2>/dev/null
+	fi
 	wait $BT_PID
 	sed 's/^/# | /' $BT_OUT
 }
