@@ -4,10 +4,10 @@
 # own checks as an indented subtest) and last "N passed, N failed", N
 # counting every check. Exit status 0 only if nothing failed.
 #
-#   make check [T=NAME] [GIC=v2|v3] [MODE=vhe|nvhe] [SERIES=7.2|7.3]
+#   make check [T=NAME] [GIC=v2|v3] [MODE=vhe|nvhe|nested] [SERIES=7.2|7.3]
 #
 # T runs the tests whose name is NAME or starts with NAME- (T=module-cache
-# runs the four module-cache boots; GIC, MODE and SERIES narrow them down),
+# runs every module-cache boot; GIC, MODE and SERIES narrow them down),
 # plus the builds they need. VTC_SLOW=1 (make check-slow) adds what does
 # not fit CI's 90 minutes on 2 cores: the DKMS package phase, DKMS on the
 # 7.3 kernel and two more 7.3 cache configurations. tests/README.md lists
@@ -61,6 +61,7 @@ tests() {
 	module-leak 7.2 v3 vhe --timeout 600 -- tests/vm/module-leak.sh v3 @count:500:1000
 	module-upgrade-v3-vhe 7.2 v3 vhe --timeout 600 @upgrade -- tests/vm/module-upgrade.sh v3
 	module-upgrade-v2-nvhe 7.2 v2 nvhe --timeout 600 @upgrade -- tests/vm/module-upgrade.sh v2
+	module-cache-v3-nested 7.2 v3 nested --timeout 600 -- tests/vm/module-cache.sh v3 2
 	7.3-module-basic 7.3 v3 vhe @variants -- tests/vm/module-basic.sh
 	7.3-module-cache-v3-vhe 7.3 v3 vhe --timeout 600 -- tests/vm/module-cache.sh v3 2
 	7.3-module-cache-v2-nvhe 7.3 v2 nvhe --timeout 600 @slow -- tests/vm/module-cache.sh v2 1
@@ -74,6 +75,8 @@ tests() {
 	native-selftest-v3-vhe 7.3 v3 vhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
 	native-selftest-v3-nvhe 7.3 v3 nvhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
 	native-selftest-v2-nvhe 7.3 v2 nvhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
+	native-cache-v3-vhe 7.3 v3 vhe --timeout 600 @slow @native -- tests/vm/native-cache.sh v3
+	native-cache-v3-nvhe 7.3 v3 nvhe --timeout 600 @slow @native -- tests/vm/native-cache.sh v3
 	bpftrace 7.2 v3 vhe --rootfs --timeout 900 @bt -- tests/vm/bpftrace.sh 300
 	dkms 7.2 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout @package
 	dkms-refused 7.2 v3 vhe --rootfs --timeout 1200 @refusal -- tests/vm/dkms-refused.sh
@@ -191,7 +194,7 @@ test_checkpatch() {
 test_shellcheck() {
 	command -v shellcheck >/dev/null || { echo "# shellcheck not installed (scripts/deps.sh)"; return 1; }
 	{
-		shellcheck -S warning -x tests/*.sh tests/rig/run.sh tests/kernel/*.sh \
+		shellcheck -S warning -x tests/*.sh tests/rig/*.sh tests/kernel/*.sh \
 			tests/userland/*.sh tests/cost/*.sh scripts/*.sh .ci/run &&
 			shellcheck -S warning -s bash dkms.conf &&
 			shellcheck -S warning -s sh tests/vm/*.sh tests/vm/init \

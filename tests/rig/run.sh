@@ -18,7 +18,11 @@ usage() {
 	cat >&2 <<USAGE
 usage: $0 [options] SCRIPT [ARGS...]
   --gic 2|3          GIC version of the emulated host (default 3)
-  --mode vhe|nvhe    KVM mode of the host kernel (default vhe)
+  --mode vhe|nvhe|nested
+                     KVM mode of the host kernel (default vhe); nested
+                     (kvm-arm.mode=nested) runs under trixie's QEMU, which
+                     has FEAT_NV (tests/rig/qemu-nv.sh), the others under
+                     the system's
   --smp N            host CPUs (default 2)
   --mem SIZE         host memory (default 1G)
   --timeout SECONDS  kill QEMU after this long (default 300)
@@ -95,7 +99,11 @@ script=$1
 shift
 [ -f "$script" ] || { echo "run.sh: no such script: $script" >&2; exit 2; }
 case "$gic" in 2|3) ;; *) echo "run.sh: --gic must be 2 or 3" >&2; exit 2 ;; esac
-case "$mode" in vhe|nvhe) ;; *) echo "run.sh: --mode must be vhe or nvhe" >&2; exit 2 ;; esac
+case "$mode" in vhe|nvhe|nested) ;; *) echo "run.sh: --mode must be vhe, nvhe or nested" >&2; exit 2 ;; esac
+if [ "$mode" = nested ]; then
+	qemu_nv=$("$here/qemu-nv.sh") || { echo "run.sh: no emulator with FEAT_NV (tests/rig/qemu-nv.sh failed)" >&2; exit 2; }
+	PATH=$qemu_nv:$PATH
+fi
 if [ -z "$mem" ]; then
 	mem=1G
 	[ "$rootfs" = 1 ] && mem=3G
@@ -205,7 +213,7 @@ pow=1
 # maxcpus=1: the other CPUs come online in /init only once the idle VM
 # exists (tests/vmm/hold-vm.c says why).
 cmdline="console=ttyAMA0 panic=-1 panic_on_warn=$pow oops=panic loglevel=6 maxcpus=1 $append"
-[ "$mode" = nvhe ] && cmdline="$cmdline kvm-arm.mode=nvhe"
+[ "$mode" = vhe ] || cmdline="$cmdline kvm-arm.mode=$mode"
 qemu_args=(
 	-M "$machine" -cpu "$cpu" -smp "$smp" -m "$mem"
 	-nographic -no-reboot -nic none
