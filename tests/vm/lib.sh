@@ -161,8 +161,16 @@ vtc_kmemleak_check() {
 	vtc_expect "kmemleak: no leaks" "$_kmemleak_check_leaks" "==" 0
 }
 
+# vtc_nested_host: KVM runs with nested virtualization (run.sh --mode
+# nested), so vcpus can have EL2.
+vtc_nested_host() {
+	dmesg | grep -q 'VHE+NV2 mode initialized successfully'
+}
+
 # vtc_workloads ITERS TITERS: the measured workloads, one "name|vtc-vmm
 # arguments" line each (idle-timer ones get ITERS, timer-busy ones TITERS).
+# On a nested host also the *-el2 ones: the same guests at vEL1 under
+# vtc-vmm's guest hypervisor at vEL2, each hvc two nested world switches.
 vtc_workloads() {
 	cat <<-EOF
 	mmio-user|--iters $1 mmio-user
@@ -172,6 +180,12 @@ vtc_workloads() {
 	migrate|--iters $2 migrate
 	mmio-user-2vcpu|--iters $1 --vcpus 2 mmio-user
 	timer-mmio-2vcpu|--iters $2 --vcpus 2 timer-mmio
+	EOF
+	vtc_nested_host || return 0
+	cat <<-EOF
+	hvc-el2|--el2 --iters $1 hvc
+	timer-mmio-el2|--el2 --iters $2 timer-mmio
+	wfi-el2|--el2 --iters $2 wfi
 	EOF
 }
 

@@ -12,22 +12,29 @@
 #ifndef VTC_SHARED_H
 #define VTC_SHARED_H
 
-#define VTC_MAGIC		0x7674632d766d6d31ULL	/* "vtc-vmm1" */
+/* Constants the guest's assembly uses too: no ULL suffix there. */
+#ifdef __ASSEMBLER__
+#define VTC_U64(x)		x
+#else
+#define VTC_U64(x)		x##ULL
+#endif
+
+#define VTC_MAGIC		VTC_U64(0x7674632d766d6d31)	/* "vtc-vmm1" */
 
 /* Guest physical memory map. */
-#define VTC_GICD_BASE		0x08000000ULL
-#define VTC_GICC_BASE		0x08010000ULL	/* GICv2 CPU interface */
-#define VTC_GICR_BASE		0x080a0000ULL	/* GICv3, 128K per vcpu */
-#define VTC_GICR_STRIDE		0x20000ULL
-#define VTC_MMIO_BASE		0x0a000000ULL	/* unbacked: exits to VMM */
+#define VTC_GICD_BASE		VTC_U64(0x08000000)
+#define VTC_GICC_BASE		VTC_U64(0x08010000)	/* GICv2 CPU interface */
+#define VTC_GICR_BASE		VTC_U64(0x080a0000)	/* GICv3, 128K per vcpu */
+#define VTC_GICR_STRIDE		VTC_U64(0x20000)
+#define VTC_MMIO_BASE		VTC_U64(0x0a000000)	/* unbacked: exits to VMM */
 #define VTC_MMIO_PING		(VTC_MMIO_BASE + 0x00)
 #define VTC_MMIO_DONE		(VTC_MMIO_BASE + 0x08)
 #define VTC_MMIO_FAULT		(VTC_MMIO_BASE + 0x10)
-#define VTC_RAM_BASE		0x40000000ULL
-#define VTC_RAM_MAX		0x40000000ULL	/* one 1G block mapping */
-#define VTC_CODE_MAX		0x80000ULL
-#define VTC_PT_OFF		0x80000ULL	/* level-1 table */
-#define VTC_BLOCKS_OFF		0x100000ULL
+#define VTC_RAM_BASE		VTC_U64(0x40000000)
+#define VTC_RAM_MAX		VTC_U64(0x40000000)	/* one 1G block mapping */
+#define VTC_CODE_MAX		VTC_U64(0x80000)
+#define VTC_PT_OFF		VTC_U64(0x80000)	/* level-1 table */
+#define VTC_BLOCKS_OFF		VTC_U64(0x100000)
 
 #define VTC_TIMER_INTID		27		/* virtual timer PPI */
 
@@ -37,6 +44,9 @@
 #define W_TIMER_MMIO		3
 #define W_WFI			4
 #define W_ACTIVE_MMIO		5
+
+/* vtc-vmm --el2: what the guest hypervisor answers to an HVC ("el2"). */
+#define VTC_EL2_HVC_RET		0x656c32
 
 /* timer-mmio: MMIO exits per interrupt (README: workloads). */
 #define VTC_MMIO_PER_IRQ	20
@@ -53,6 +63,9 @@
 #define ST_ABORT		3	/* irq storm: too many dup/spurious */
 #define ST_FAULT		4	/* unexpected exception */
 #define ST_BADARG		5
+
+/* struct vtc_block's fault_vec, in 64-bit words (the EL2 code stores it). */
+#define VTC_BLK_FAULT_VEC	25
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -44,6 +44,14 @@
 #define LOST_MS		2000		/* guest: an irq is lost after this */
 #define WD_NAP_US	20000		/* watchdog poll period */
 
+/* The uapi of kernels newer than the build's headers (7.2 has them). */
+#ifndef KVM_CAP_ARM_EL2
+#define KVM_CAP_ARM_EL2		240
+#endif
+#ifndef KVM_ARM_VCPU_HAS_EL2
+#define KVM_ARM_VCPU_HAS_EL2	7
+#endif
+
 extern const char guest_bin[], guest_bin_end[];
 
 /* KVM's vcpu binary stats reported as k_<name>. */
@@ -99,12 +107,16 @@ static struct {
 	int cost_marks;			/* marker instructions (tests/cost) */
 	int until_signal;		/* run until SIGTERM/SIGINT */
 	int iters_given;
+	int el2;			/* vcpus with EL2: nested virtualization */
 } opt = {
 	.gic = 3,
 	.nr_vcpus = 1,
 	.iters = 1000,
 	.timeout_s = 10,
 };
+
+_Static_assert(offsetof(struct vtc_block, fault_vec) == VTC_BLK_FAULT_VEC * 8,
+	       "guest/start.S stores fault_vec at VTC_BLK_FAULT_VEC");
 
 static int kvm_fd, vm_fd;
 static uint8_t *ram;
@@ -241,6 +253,10 @@ static void usage(FILE *f)
 "  --timeout SEC        watchdog: no guest progress for SEC s (default 10)\n"
 "  --break WHAT         deliberately broken guest: no-eoi, no-disable,\n"
 "                       no-enable (to check that errors are reported)\n"
+"  --el2                vcpus with EL2 (KVM_ARM_VCPU_HAS_EL2; the host needs\n"
+"                       kvm-arm.mode=nested): a minimal guest hypervisor at\n"
+"                       vEL2 runs the workload at vEL1 and answers its\n"
+"                       HVCs, so each hvc is two nested world switches\n"
 "  --until-signal       run until SIGTERM or SIGINT (--iters, default 10M,\n"
 "                       is then only a cap); the guests end their current\n"
 "                       iteration and the results are checked as usual\n"
@@ -339,7 +355,7 @@ static const struct {
 static void parse_args(int argc, char **argv)
 {
 	enum { O_GIC = 256, O_VCPUS, O_ITERS, O_MIGRATE, O_TIMEOUT, O_BREAK,
-	       O_QUIET, O_UNTIL_SIGNAL, O_COST_MARKS };
+	       O_QUIET, O_UNTIL_SIGNAL, O_COST_MARKS, O_EL2 };
 	static const struct option lopts[] = {
 		{ "gic", required_argument, NULL, O_GIC },
 		{ "vcpus", required_argument, NULL, O_VCPUS },
@@ -350,6 +366,7 @@ static void parse_args(int argc, char **argv)
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "cost-marks", no_argument, NULL, O_COST_MARKS },
 		{ "until-signal", no_argument, NULL, O_UNTIL_SIGNAL },
+		{ "el2", no_argument, NULL, O_EL2 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -401,6 +418,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case O_UNTIL_SIGNAL:
 			opt.until_signal = 1;
+			break;
+		case O_EL2:
+			opt.el2 = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -597,6 +617,11 @@ static void setup_vcpus(void)
 	if (ioctl(vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
 		die("KVM_ARM_PREFERRED_TARGET: %s\n", strerror(errno));
 	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+	if (opt.el2) {
+		if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_EL2) <= 0)
+			die("--el2: this KVM cannot give a vcpu EL2 (no KVM_CAP_ARM_EL2: boot the host with kvm-arm.mode=nested on a CPU with FEAT_NV2)\n");
+		init.features[0] |= 1u << KVM_ARM_VCPU_HAS_EL2;
+	}
 
 	for (i = 0; i < opt.nr_vcpus; i++) {
 		struct vcpu *v = &vcpus[i];
@@ -1043,7 +1068,9 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 	}
 	if (s->early)
 		return "early";
-	if (s->hvc_bad) {
+	/* With --el2 the guest hypervisor answers, never the host. */
+	if (s->hvc_bad || (opt.el2 && opt.wl == W_HVC &&
+			   b->hvc_ret != VTC_EL2_HVC_RET)) {
 		snprintf(buf, len, "hvc-ret-%#" PRIx64, b->hvc_ret);
 		return buf;
 	}
@@ -1116,8 +1143,9 @@ static int report(uint64_t wall_ns, uint64_t wall_ticks)
 	qsort(t.lat, t.nlat, sizeof(*t.lat), cmp_u32);
 	t.ns = wall_ns;
 	t.ticks = wall_ticks;
-	printf("vtc-vmm total workload=%s gic=%s vcpus=%d iters=%" PRIu64,
-	       opt.workload, gic_name(), opt.nr_vcpus, opt.iters);
+	printf("vtc-vmm total workload=%s gic=%s vcpus=%d iters=%" PRIu64
+	       " el2=%d", opt.workload, gic_name(), opt.nr_vcpus, opt.iters,
+	       opt.el2);
 	print_common(&t);
 	printf(" cntfrq=%" PRIu64, cntfrq);
 	if (bad)

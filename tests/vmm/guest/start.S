@@ -4,15 +4,46 @@
  * the VMM.  Turn on the MMU with the identity map the VMM built (device
  * memory below 1G, normal write-back RAM at 1G-2G), install the vectors
  * and call guest_main(block).
+ *
+ * With vtc-vmm --el2 the vcpu starts at vEL2 instead: a guest hypervisor
+ * of a few instructions sets up an EL1 without stage 2 or traps, drops to
+ * it, and answers every HVC from it with VTC_EL2_HVC_RET. Each hypercall
+ * of the hvc workload is then a pair of nested world switches on the host
+ * (the HVC is injected into vEL2, the ERET emulated back to vEL1), each a
+ * vcpu put and load.
  */
+#include "../shared.h"
 
 #define MAIR_VAL	0xff00		/* attr0 device-nGnRnE, attr1 WB */
 #define TCR_VAL		((32 << 0) | (1 << 8) | (1 << 10) | (3 << 12) | \
 			 (1 << 23))	/* T0SZ=32, WB, inner-sh, 4K, EPD1 */
 
+/* E2H: 7.2's KVM gives an EL2 vcpu a VHE-only EL2 (E2H RES1). RW: EL1 is AArch64. */
+#define HCR_EL2_VAL	((1 << 34) | (1 << 31))
+#define SPSR_EL1H	0x3c5		/* EL1h, DAIF masked */
+#define ESR_EC_HVC64	0x16
+
 	.section .text.start, "ax"
 	.globl	_start
 _start:
+	mrs	x1, CurrentEL
+	cmp	x1, #(2 << 2)
+	b.ne	el1_start
+	msr	tpidr_el2, x0
+	ldr	x1, =HCR_EL2_VAL
+	msr	hcr_el2, x1
+	isb
+	adr	x1, el2_vectors
+	msr	vbar_el2, x1
+	msr	cntvoff_el2, xzr
+	mov	x1, #SPSR_EL1H
+	msr	spsr_el2, x1
+	adr	x1, el1_start
+	msr	elr_el2, x1
+	isb
+	eret
+
+el1_start:
 	msr	tpidr_el1, x0
 	msr	daifset, #0xf
 
@@ -99,4 +130,52 @@ irq_entry:
 vectors:
 	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 	vent	\i
+	.endr
+
+/*
+ * vEL2: an HVC from vEL1 returns VTC_EL2_HVC_RET in x0 (x1 and x2 are the
+ * caller's to lose, as the hvc workload's asm says); anything else is a
+ * fault: its vector (0x100 + index) in the block, then the MMIO write
+ * that tells the VMM.
+ */
+el2_sync_lower:
+	mrs	x1, esr_el2
+	lsr	x2, x1, #26
+	cmp	x2, #ESR_EC_HVC64
+	b.ne	1f
+	ldr	x0, =VTC_EL2_HVC_RET
+	eret
+1:	mov	x1, #8
+	b	el2_fault
+
+el2_fault:
+	mrs	x2, tpidr_el2
+	add	x1, x1, #0x100
+	str	x1, [x2, #(VTC_BLK_FAULT_VEC * 8)]
+	mrs	x1, esr_el2
+	str	x1, [x2, #((VTC_BLK_FAULT_VEC + 1) * 8)]
+	mrs	x1, elr_el2
+	str	x1, [x2, #((VTC_BLK_FAULT_VEC + 2) * 8)]
+	mrs	x1, far_el2
+	str	x1, [x2, #((VTC_BLK_FAULT_VEC + 3) * 8)]
+	ldr	x2, =VTC_MMIO_FAULT
+	str	xzr, [x2]
+1:	wfi
+	b	1b
+	.ltorg
+
+.macro	vent2	idx
+	.balign	0x80
+	.if	\idx == 8		/* lower EL, AArch64, synchronous */
+	b	el2_sync_lower
+	.else
+	mov	x1, #\idx
+	b	el2_fault
+	.endif
+.endm
+
+	.balign	2048
+el2_vectors:
+	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	vent2	\i
 	.endr
