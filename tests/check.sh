@@ -74,9 +74,9 @@ tests() {
 	kvm-selftest-7.3 7.3 v3 vhe @kst -- tests/vm/kvm-selftest.sh stock -i 5
 	native-selftest-v3-vhe 7.3 v3 vhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
 	native-selftest-v3-nvhe 7.3 v3 nvhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
-	native-selftest-v2-nvhe 7.3 v2 nvhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
 	native-cache-v3-vhe 7.3 v3 vhe --timeout 600 @slow @native -- tests/vm/native-cache.sh v3
 	native-cache-v3-nvhe 7.3 v3 nvhe --timeout 600 @slow @native -- tests/vm/native-cache.sh v3
+	native-cache-v2-nvhe 7.3 v2 nvhe --timeout 600 @slow @native -- tests/vm/native-cache.sh v2
 	bpftrace 7.2 v3 vhe --rootfs --timeout 900 @bt -- tests/vm/bpftrace.sh 300
 	dkms 7.2 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout @package
 	dkms-refused 7.2 v3 vhe --rootfs --timeout 1200 @refusal -- tests/vm/dkms-refused.sh
