@@ -30,7 +30,9 @@
 # exact counts from a QEMU TCG plugin, into DIR/cost/ (cost.md, cost.csv),
 # then once more on 7.3 with a third boot per configuration on the kernel
 # with the upstream series of patches/ (stock / livepatch / native, into
-# DIR/cost-native/), and prints both tables last. Per workload and mode:
+# DIR/cost-native/), and once on a nested-virtualization host (the *-el2
+# workloads under a guest hypervisor, DIR/cost-nested/), and prints the
+# tables last. Per workload and mode:
 #   writes/load   active-state writes to the timer PPIs per vcpu load (fprobe)
 #   writes/exit   the same per VMM exit
 #   skip ratio    skipped / (skipped + issued) of the cached path
@@ -322,5 +324,10 @@ if [ $host = 0 ] && [ -z "$report" ] && [ $cost = 1 ]; then
 	# Stock / livepatch / native: the same tool on 7.3, with one more boot
 	# per configuration on the kernel with the upstream series (patches/).
 	cost_run cost-native "7.3: stock / livepatch / native" --series 7.3 --native
+	# Nested virtualization: a GICv3 host in kvm-arm.mode=nested under
+	# trixie's QEMU; the *-el2 workloads run under vtc-vmm's guest
+	# hypervisor, so an hvc-el2 exit is one nested world switch.
+	cost_run cost-nested "nested virtualization" --configs v3-nested \
+		--workloads mmio-user,hvc,timer-mmio,hvc-el2,timer-mmio-el2,wfi-el2
 fi
 exit $rc

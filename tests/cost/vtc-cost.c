@@ -143,8 +143,33 @@ static int n_paused;
 static int n_windows;
 static FILE *out;
 
-/* The inline counters: instructions executed at kernel addresses. */
+/*
+ * The inline counters: instructions executed at kernel addresses, by
+ * category. API 1 (QEMU 7.2) adds to plain memory; from API 2 on (QEMU
+ * 9.0 and later, trixie's 10.0 for nested virtualization) inline ops go
+ * to a per-vCPU scoreboard, summed when read: TCG runs single-threaded
+ * here (run.sh --plugin), so the sum is what one global counter was.
+ */
+#if QEMU_PLUGIN_VERSION >= 2
+static struct qemu_plugin_scoreboard *g_score;	/* uint64_t[NCAT] per vCPU */
+
+static qemu_plugin_u64 cnt_entry(int c)
+{
+	return (qemu_plugin_u64){ g_score, c * sizeof(uint64_t) };
+}
+
+static uint64_t cnt_read(int c)
+{
+	return qemu_plugin_u64_sum(cnt_entry(c));
+}
+#else
 static uint64_t g_cnt[NCAT];
+
+static uint64_t cnt_read(int c)
+{
+	return g_cnt[c];
+}
+#endif
 static uint64_t g_seen[NCAT];
 static int last_vcpu = -1;	/* the vCPU of the last kernel TB */
 static int last_in_load;	/* and whether it ran inside a load */
@@ -211,8 +236,10 @@ static void flush(void)
 	int c;
 
 	for (c = 0; c < NCAT; c++) {
-		d[c] = g_cnt[c] - g_seen[c];
-		g_seen[c] = g_cnt[c];
+		uint64_t v = cnt_read(c);
+
+		d[c] = v - g_seen[c];
+		g_seen[c] = v;
 	}
 	if (last_vcpu < 0)
 		return;
@@ -523,7 +550,11 @@ static uint32_t insn_word(const struct qemu_plugin_insn *insn)
 	uint32_t w = 0;
 
 	if (qemu_plugin_insn_size(insn) == 4)
+#if QEMU_PLUGIN_VERSION >= 3
+		qemu_plugin_insn_data(insn, &w, 4);
+#else
 		memcpy(&w, qemu_plugin_insn_data(insn), 4);
+#endif
 	return w;
 }
 
@@ -582,9 +613,15 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
 		uint32_t iw = insn_word(insn);
 
+#if QEMU_PLUGIN_VERSION >= 2
+		qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn,
+			QEMU_PLUGIN_INLINE_ADD_U64,
+			cnt_entry(category(qemu_plugin_insn_vaddr(insn))), 1);
+#else
 		qemu_plugin_register_vcpu_insn_exec_inline(insn,
 			QEMU_PLUGIN_INLINE_ADD_U64,
 			&g_cnt[category(qemu_plugin_insn_vaddr(insn))], 1);
+#endif
 		/*
 		 * Loads and stores (op0 x1x0), not literal ones, whose base
 		 * register Rn is 31, SP: never MMIO, so no GIC callback.
@@ -759,6 +796,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	fprintf(out, "# vtc-cost: map %s: %zu ftrace ranges, %d entry symbols, %d gic ranges\n",
 		map, n_ftrace, n_entries, n_gic);
 	fflush(out);
+#if QEMU_PLUGIN_VERSION >= 2
+	g_score = qemu_plugin_scoreboard_new(NCAT * sizeof(uint64_t));
+#endif
 	qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
 	qemu_plugin_register_atexit_cb(id, at_exit, NULL);
 	return 0;

@@ -37,9 +37,12 @@ mmdebstrap --quiet --variant=apt --include=qemu-system-arm "$suite" "$work/root"
 # Run from the host's file system (the kernel, initramfs and sockets are
 # host paths): the root's loader and libraries, its data directory (-L).
 mkdir -p "$work/bin"
+# Its modules too: by default QEMU would try the system's, of another build.
 cat >"$work/bin/qemu-system-aarch64" <<EOF
 #!/bin/sh
 r=$entry/root
+QEMU_MODULE_DIR=\$r/usr/lib/x86_64-linux-gnu/qemu
+export QEMU_MODULE_DIR
 exec "\$r/lib64/ld-linux-x86-64.so.2" --library-path "\$r/lib/x86_64-linux-gnu:\$r/usr/lib/x86_64-linux-gnu" \\
 	"\$r/usr/bin/qemu-system-aarch64" -L "\$r/usr/share/qemu" "\$@"
 EOF
