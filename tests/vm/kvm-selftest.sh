@@ -9,9 +9,9 @@
 
 want=$1
 shift
-if grep -qw timer_phys_active /proc/kallsyms; then has=native; else has=stock; fi
+has=$(vtc_host_kind)
 vtc_check "the host kernel is $want ($(uname -r): $has)" test "$has" = "$want"
-echo "# KVM: $(dmesg | grep -oE '(VHE|Hyp|nVHE)[^ ]* mode initialized successfully' | head -n 1)"
+echo "# KVM: $(vtc_kvm_mode)"
 
 /vtc/arch_timer_active "$@" >/tmp/kst.out 2>&1
 rc=$?

@@ -161,10 +161,22 @@ vtc_kmemleak_check() {
 	vtc_expect "kmemleak: no leaks" "$_kmemleak_check_leaks" "==" 0
 }
 
+# vtc_host_kind: "native" if the kernel carries the series of patches/
+# (its per-CPU cache is in kallsyms), else "stock".
+vtc_host_kind() {
+	if grep -qw timer_phys_active /proc/kallsyms; then echo native; else echo stock; fi
+}
+
+# vtc_kvm_mode: what KVM said when it started ("VHE mode initialized
+# successfully", ...).
+vtc_kvm_mode() {
+	dmesg | grep -oE '[^ ]+ mode initialized successfully' | head -n 1
+}
+
 # vtc_nested_host: KVM runs with nested virtualization (run.sh --mode
 # nested), so vcpus can have EL2.
 vtc_nested_host() {
-	dmesg | grep -q 'VHE+NV2 mode initialized successfully'
+	[ "$(vtc_kvm_mode)" = "VHE+NV2 mode initialized successfully" ]
 }
 
 # vtc_workloads ITERS TITERS: the measured workloads, one "name|vtc-vmm

@@ -17,9 +17,9 @@ gic=$1
 ITERS=${ITERS:-2000}
 TITERS=${TITERS:-300}
 
-if grep -qw timer_phys_active /proc/kallsyms; then has=native; else has=stock; fi
+has=$(vtc_host_kind)
 vtc_check "the host kernel is native ($(uname -r): $has)" test "$has" = native
-echo "# KVM: $(dmesg | grep -oE '(VHE|Hyp|nVHE)[^ ]* mode initialized successfully' | head -n 1)"
+echo "# KVM: $(vtc_kvm_mode)"
 
 vtc_kprobes_on
 # (a here-document, not a pipe: the checks must not run in a subshell)

@@ -116,20 +116,24 @@ irq_entry:
 	add	sp, sp, #(22 * 8)
 	eret
 
-.macro	vent	idx
+/*
+ * vent IDX, HIT, TO, FAULT: vector slot IDX of a table that handles one
+ * slot, HIT, at TO; every other slot goes to FAULT with its index in x1.
+ */
+.macro	vent	idx, hit, to, fault
 	.balign	0x80
-	.if	\idx == 5		/* current EL, SPx, IRQ */
-	b	irq_entry
+	.if	\idx == \hit
+	b	\to
 	.else
 	mov	x1, #\idx
-	b	fault_entry
+	b	\fault
 	.endif
 .endm
 
 	.balign	2048
-vectors:
+vectors:			/* slot 5: current EL, SPx, IRQ */
 	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	vent	\i
+	vent	\i, 5, irq_entry, fault_entry
 	.endr
 
 /*
@@ -164,18 +168,8 @@ el2_fault:
 	b	1b
 	.ltorg
 
-.macro	vent2	idx
-	.balign	0x80
-	.if	\idx == 8		/* lower EL, AArch64, synchronous */
-	b	el2_sync_lower
-	.else
-	mov	x1, #\idx
-	b	el2_fault
-	.endif
-.endm
-
 	.balign	2048
-el2_vectors:
+el2_vectors:			/* slot 8: lower EL, AArch64, synchronous */
 	.irp	i, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	vent2	\i
+	vent	\i, 8, el2_sync_lower, el2_fault
 	.endr
