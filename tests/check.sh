@@ -78,6 +78,9 @@ tests() {
 	native-cache-v3-nvhe 7.3 v3 nvhe --timeout 600 @slow @native -- tests/vm/native-cache.sh v3
 	native-cache-v2-nvhe 7.3 v2 nvhe --timeout 600 @slow @native -- tests/vm/native-cache.sh v2
 	bpftrace 7.2 v3 vhe --rootfs --timeout 900 @bt -- tests/vm/bpftrace.sh 300
+	linux-guest-smoke 7.2 v3 vhe --rootfs --timeout 1200 @guest -- tests/vm/linux-guest.sh smoke
+	linux-guest-v3-vhe 7.2 v3 vhe --rootfs --timeout 3600 @slow @guest -- tests/vm/linux-guest.sh full
+	linux-guest-v3-nvhe 7.2 v3 nvhe --rootfs --timeout 3600 @slow @guest -- tests/vm/linux-guest.sh full
 	dkms 7.2 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout @package
 	dkms-refused 7.2 v3 vhe --rootfs --timeout 1200 @refusal -- tests/vm/dkms-refused.sh
 	dkms-7.3 7.3 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout package
@@ -195,10 +198,12 @@ test_shellcheck() {
 	command -v shellcheck >/dev/null || { echo "# shellcheck not installed (scripts/deps.sh)"; return 1; }
 	{
 		shellcheck -S warning -x tests/*.sh tests/rig/*.sh tests/kernel/*.sh \
-			tests/userland/*.sh tests/cost/*.sh scripts/*.sh .ci/run &&
+			tests/userland/*.sh tests/cost/*.sh scripts/*.sh .ci/run \
+			tests/vm/linux-guest.sh &&
 			shellcheck -S warning -s bash dkms.conf &&
-			shellcheck -S warning -s sh tests/vm/*.sh tests/vm/init \
-				tests/vm/vtc-vmm-wrapper scripts/vtimer-cache
+			shellcheck -S warning -s sh $(ls tests/vm/*.sh | grep -v linux-guest.sh) \
+				tests/vm/init tests/vm/vtc-vmm-wrapper tests/vmm/linux-init \
+				scripts/vtimer-cache
 	} >"$out/shellcheck.log" 2>&1 && return 0
 	sed 's/^/# /' "$out/shellcheck.log"
 	return 1
@@ -384,6 +389,10 @@ boot() {
 			[ "$name" = package-install ] && rm -f "$out/package-state.img"
 			opts+=(--kernel "$payload/Image" --add "$payload/pkg:/vtc/" --add "$payload/debs:/vtc/"
 				--add "$payload/mok:/vtc/" --disk "$out/package-state.img") ;;
+		@guest)
+			local g
+			g=$(tests/userland/guest.sh 2>>"$out/userland.log") || { echo "# no Linux guest (tests/userland/guest.sh)"; return 1; }
+			opts+=(--add "$g/Image:/vtc/l2/" --add "$g/initrd.cpio.gz:/vtc/l2/") ;;
 		@kst) kst || return 1; opts+=(--add build/native/arch_timer_active) ;;
 		@native)
 			local img
@@ -467,7 +476,7 @@ while read -r name series gic mode rest; do
 		esac
 		# shellcheck disable=SC2086 # rest is a list of words
 		rig_fails "$name" "$pat" $rest ;;
-	bpftrace|dkms*|package-*)
+	bpftrace|dkms*|package-*|linux-guest*)
 		if userland; then
 			# shellcheck disable=SC2086 # rest is a list of words
 			boot "$name" "$series" --gic "${gic#v}" --mode "$mode" $rest

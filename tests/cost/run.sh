@@ -7,7 +7,7 @@
 #       [--iters N] [--titers N] [--hiters N] [--repeats R] [--warmup N]
 #       [--workloads LIST] [--phases LIST] [--module KO] [--jobs J]
 #       [--kernel bench|debug] [--series 7.2|7.3] [--native] [--profile]
-#       [--smoke]
+#       [--smoke] [--linux-guest]
 #
 # --iters/--titers/--hiters: iterations of the idle-timer, timer and
 #   in-kernel (hvc) workloads (default 2000 / 200 / 15000)
@@ -33,6 +33,14 @@
 #   --el2: per exit, one nested world switch for hvc-el2)
 # --profile: also a per-symbol profile of every window (CFG/profile.txt,
 #   tests/cost/profile.py)
+# --linux-guest: instead of vtc-vmm's workloads, a real Linux guest on
+#   QEMU/KVM in the emulated host (tests/vm/linux-guest.sh full
+#   --cost-marks; the arm64 userland and tests/userland/guest.sh), stock
+#   and cached, one window per workload on the CPU its QEMU is pinned to;
+#   not under -icount (virtual time from the instruction count would let
+#   halt polling catch the guest's timers: an idle guest would hardly ever
+#   block); writes DIR/guest.md, DIR/guest.csv, DIR/guest.png
+#   (tests/cost/guest-report.py). Default configurations v3-vhe,v3-nvhe
 # --smoke: make check's short run: GICv3 VHE, mmio-user and hvc, few
 #   iterations, stock and on, on the debug kernel; then report.py --check
 #
@@ -50,7 +58,7 @@ out=$top/build/cost/results
 iters=2000 titers=200 hiters=15000 repeats=2 warmup=1
 workloads=default phases=stock,on,off
 module='' jobs=$(nproc) profile=0 smoke=0 check='' variant=bench
-series=7.2 native=0
+series=7.2 native=0 guest=0 guest_entry=''
 usage() {
 	sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
 	exit 2
@@ -72,6 +80,7 @@ while [ $# -gt 0 ]; do
 	--native) native=1; shift ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--profile) profile=1; shift ;;
+	--linux-guest) guest=1; shift ;;
 	--smoke)
 		smoke=1 check='--check --targets' configs=v3-vhe workloads=mmio-user,hvc phases=stock,on
 		iters=800 hiters=5000 repeats=2 warmup=1 variant=debug
@@ -79,6 +88,11 @@ while [ $# -gt 0 ]; do
 	*) usage ;;
 	esac
 done
+if [ $guest = 1 ]; then
+	[ "$configs" = v3-vhe,v3-nvhe,v2-vhe,v2-nvhe ] && configs=v3-vhe,v3-nvhe
+	guest_entry=$(tests/userland/guest.sh) && tests/userland/build.sh >/dev/null ||
+		{ echo "cost: no Linux guest or arm64 userland" >&2; exit 1; }
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 case "$out" in *,*) echo "cost: the output directory must not contain a comma (QEMU plugin arguments): $out" >&2; exit 2 ;; esac
@@ -136,6 +150,18 @@ boot() {
 	mkdir -p "$d"
 	rm -f "$d/windows.txt" "$d/profile.txt"
 	local t0=$SECONDS
+	if [ $guest = 1 ]; then
+		if tests/rig/run.sh --gic "${gic#v}" --mode "$mode" --rootfs --timeout 7200 --out "$d" \
+			--kernel "$image" --plugin "$args" --add "$out/vtimer_cache.ko" \
+			--add "$guest_entry/Image:/vtc/l2/" --add "$guest_entry/initrd.cpio.gz:/vtc/l2/" \
+			tests/vm/linux-guest.sh full --cost-marks >"$out/$name.guest" 2>"$out/$name.err"; then
+			echo "cost: $name: $((SECONDS - t0)) s" >&2
+			return 0
+		fi
+		echo "cost: $name failed after $((SECONDS - t0)) s:" >&2
+		tail -n 20 "$out/$name.err" >&2
+		return 1
+	fi
 	if tests/rig/run.sh --gic "${gic#v}" --mode "$mode" --smp "$smp" --timeout 3600 --out "$d" \
 		--kernel "$image" \
 		--plugin "$args" --icount shift=0,sleep=off --add "$out/vtimer_cache.ko" \
@@ -172,6 +198,15 @@ for cfg in "${cfgs[@]}"; do
 	inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt")
 	[ $native = 1 ] && inputs+=("$cfg=$out/$cfg-native.guest,$out/$cfg-native/windows.txt")
 done
+if [ $guest = 1 ]; then
+	inputs=()
+	for cfg in "${cfgs[@]}"; do inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt"); done
+	python3 tests/cost/guest-report.py --md "$out/guest.md" --csv "$out/guest.csv" --png "$out/guest.png" \
+		--note "kernel $series $variant config, QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG with the plugin, guest $(basename "$guest_entry")" \
+		"${inputs[@]}" || rc=1
+	echo "cost: $out/guest.md, $out/guest.csv" >&2
+	exit $rc
+fi
 kver=$(sed -n 's/^cost-info .*kernel=\([^ ]*\).*/\1/p' "$out/${cfgs[0]}.guest" 2>/dev/null | head -n 1)
 case $variant in
 bench) kdesc="bench config: the test kernel's without debug.config" ;;

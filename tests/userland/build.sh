@@ -25,11 +25,12 @@ mirror="deb http://deb.debian.org/debian $suite main"
 # kernels); kmod for modprobe; bpftrace for the tracing scripts; mount and
 # util-linux for /init; systemd as PID 1 for the package's boot unit;
 # openssl for the libcrypto of sign-file (DKMS signs modules) and keys;
+# qemu-system-arm is the VMM that runs real Linux guests (tests/vm/linux-guest.sh);
 # the rest for the tests' shell tools.
 pkgs=(
 	dkms gcc make libc6-dev kmod bpftrace
 	mount util-linux procps mawk grep sed coreutils findutils
-	xz-utils cpio systemd systemd-sysv openssl
+	xz-utils cpio systemd systemd-sysv openssl qemu-system-arm
 )
 
 log() { echo "userland: $*" >&2; }

@@ -108,6 +108,7 @@ static struct {
 	int until_signal;		/* run until SIGTERM/SIGINT */
 	int iters_given;
 	int el2;			/* vcpus with EL2: nested virtualization */
+	int mark;			/* --cost-mark: 1 open, 2 close; no VM */
 } opt = {
 	.gic = 3,
 	.nr_vcpus = 1,
@@ -263,6 +264,10 @@ static void usage(FILE *f)
 "  --quiet              no diagnostics on stderr\n"
 "  --cost-marks         run the cost tool's marker instructions around each\n"
 "                       vcpu's run loop (tests/cost; no-ops otherwise)\n"
+"  --cost-mark open|close\n"
+"                       run no VM: open or close the cost tool's window on\n"
+"                       the CPU this runs on, then exit (the caller pins\n"
+"                       it, e.g. taskset; tests/vm/linux-guest.sh)\n"
 "  -h, --help           this help\n"
 "\n"
 "Output: key=value lines on stdout, one per vcpu and a total line.\n"
@@ -355,7 +360,7 @@ static const struct {
 static void parse_args(int argc, char **argv)
 {
 	enum { O_GIC = 256, O_VCPUS, O_ITERS, O_MIGRATE, O_TIMEOUT, O_BREAK,
-	       O_QUIET, O_UNTIL_SIGNAL, O_COST_MARKS, O_EL2 };
+	       O_QUIET, O_UNTIL_SIGNAL, O_COST_MARKS, O_COST_MARK, O_EL2 };
 	static const struct option lopts[] = {
 		{ "gic", required_argument, NULL, O_GIC },
 		{ "vcpus", required_argument, NULL, O_VCPUS },
@@ -365,6 +370,7 @@ static void parse_args(int argc, char **argv)
 		{ "break", required_argument, NULL, O_BREAK },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "cost-marks", no_argument, NULL, O_COST_MARKS },
+		{ "cost-mark", required_argument, NULL, O_COST_MARK },
 		{ "until-signal", no_argument, NULL, O_UNTIL_SIGNAL },
 		{ "el2", no_argument, NULL, O_EL2 },
 		{ "help", no_argument, NULL, 'h' },
@@ -414,6 +420,15 @@ static void parse_args(int argc, char **argv)
 			opt.quiet = 1;
 			break;
 		case O_COST_MARKS:
+			opt.cost_marks = 1;
+			break;
+		case O_COST_MARK:
+			if (!strcmp(optarg, "open"))
+				opt.mark = 1;
+			else if (!strcmp(optarg, "close"))
+				opt.mark = 2;
+			else
+				bad_usage("--cost-mark: 'open' or 'close', not '%s'", optarg);
 			opt.cost_marks = 1;
 			break;
 		case O_UNTIL_SIGNAL:
@@ -1164,6 +1179,12 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_args(argc, argv);
+	if (opt.mark == 1)
+		COST_MARK("x9");
+	if (opt.mark == 2)
+		COST_MARK("x10");
+	if (opt.mark)
+		return 0;
 
 	asm volatile("mrs %0, cntfrq_el0" : "=r"(cntfrq));
 	if (!cntfrq)
