@@ -30,9 +30,10 @@
 # exact counts from a QEMU TCG plugin, into DIR/cost/ (cost.md, cost.csv),
 # then once more on 7.3 with a third boot per configuration on the kernel
 # with the upstream series of patches/ (stock / livepatch / native, into
-# DIR/cost-native/), and once on a nested-virtualization host (the *-el2
-# workloads under a guest hypervisor, DIR/cost-nested/), and prints the
-# tables last. Per workload and mode:
+# DIR/cost-native/), once on a nested-virtualization host (the *-el2
+# workloads under a guest hypervisor, DIR/cost-nested/), and once with a
+# real Linux guest on QEMU/KVM in the emulated host (DIR/cost-guest/:
+# guest.md, guest.png), and prints the tables last. Per workload and mode:
 #   writes/load   active-state writes to the timer PPIs per vcpu load (fprobe)
 #   writes/exit   the same per VMM exit
 #   skip ratio    skipped / (skipped + issued) of the cached path
@@ -329,5 +330,17 @@ if [ $host = 0 ] && [ -z "$report" ] && [ $cost = 1 ]; then
 	# hypervisor, so an hvc-el2 exit is one nested world switch.
 	cost_run cost-nested "nested virtualization" --configs v3-nested \
 		--workloads mmio-user,hvc,timer-mmio,hvc-el2,timer-mmio-el2,wfi-el2
+	# A real Linux guest on QEMU/KVM in the emulated host (GICv3 VHE and
+	# nVHE): its own table and chart (guest.md, guest.png).
+	echo "bench: cost tool, real Linux guest: v3-vhe,v3-nvhe" >&2
+	if tests/cost/run.sh --linux-guest --configs v3-vhe,v3-nvhe --out "$out/cost-guest" \
+		>"$out/cost-guest.log" 2>"$out/cost-guest.err"; then
+		echo
+		cat "$out/cost-guest/guest.md"
+	else
+		echo "bench: the cost tool (real Linux guest) failed:" >&2
+		tail -n 20 "$out/cost-guest.err" >&2
+		rc=1
+	fi
 fi
 exit $rc

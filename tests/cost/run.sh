@@ -181,7 +181,11 @@ pids=()
 for cfg in "${cfgs[@]}"; do
 	case $cfg in v[23]-vhe|v[23]-nvhe|v3-nested) ;; *) echo "cost: unknown configuration $cfg" >&2; exit 2 ;; esac
 	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
-	echo "cost: $cfg (icount shift=0, single-threaded TCG, plugin vtc-cost)" >&2
+	if [ $guest = 1 ]; then
+		echo "cost: $cfg (real Linux guest, single-threaded TCG, plugin vtc-cost)" >&2
+	else
+		echo "cost: $cfg (icount shift=0, single-threaded TCG, plugin vtc-cost)" >&2
+	fi
 	boot "$cfg" &
 	pids+=($!)
 	if [ $native = 1 ]; then

@@ -107,8 +107,9 @@ measure() {
 	x0=$(exits)
 	t0=$SECONDS
 	if [ $marks = 1 ]; then
-		taskset -c 1 /vtc/bin/vtc-vmm.bin --cost-mark open
 		window=$((window + 1))
+		taskset -c 1 /vtc/bin/vtc-vmm.bin --cost-mark open ||
+			vtc_not_ok "$phase $name: the cost tool's window $window opened"
 	fi
 	l2_send "$*" || { vtc_not_ok "$phase $name: the guest starts it ($L2)"; return 1; }
 	if [ "$name" = pause ]; then
@@ -123,7 +124,10 @@ measure() {
 		fi
 	fi
 	l2_read $((secs * 60 + 300))
-	[ $marks = 1 ] && taskset -c 1 /vtc/bin/vtc-vmm.bin --cost-mark close
+	if [ $marks = 1 ]; then
+		taskset -c 1 /vtc/bin/vtc-vmm.bin --cost-mark close ||
+			vtc_not_ok "$phase $name: the cost tool's window $window closed"
+	fi
 	x1=$(exits)
 	LINE="${pin:+window=$window }patch=$(vtc_stat patch) host_s=$((SECONDS - t0)) exits=$((x1 - x0)) loads=$(vtc_stat loads) writes=$(vtc_stat writes) writes_per_load=$(vtc_stat writes_per_load) writes_per_exit=$(awk -v w="$(vtc_stat writes)" -v e="$((x1 - x0))" 'BEGIN { printf "%.3f", e ? w / e : 0 }') issued=$(vtc_stat issued) skipped=$(vtc_stat skipped) skip_ratio=$(vtc_stat skip_ratio) needed=$(vtc_stat verify.needed) wrong_skips=$(vtc_stat verify.wrong_skips) ${L2#VTC-L2 DONE $1 }"
 	echo "# linux-guest $phase $name $LINE"
@@ -184,24 +188,24 @@ phase stock
 vtc_check "enable" vtc_enable
 phase cached
 
-# Stock against cached: the guest's timers must run as they did stock
-# (interrupts per guest second: half for the idle guest, whose rate is
-# low and varies; 80% and cyclictest's cycles for the 1 kHz ones). A
-# wrong skip leaves the timer interrupt blocked: the rate falls to nothing.
+# Stock against cached: the guest's timers must keep running as they did
+# stock: interrupts per guest second and cyclictest's cycles at least half
+# of stock's. A wrong skip that left the timer's interrupt active stops
+# them; the margin is for the emulator's pace, which the machine's load
+# sets (worst latencies are printed, not checked, for that reason).
 # shellcheck disable=SC2154 # R_* are set by measure's eval
 {
 	for w in idle cyclic hotplug pause; do
 		eval "s=\$R_stock_$w c=\$R_cached_$w"
 		rate() { awk -v i="$(vtc_field "$1" timer_irqs)" -v t="$(vtc_field "$1" guest_cs)" 'BEGIN { printf "%.1f", t ? i * 100 / t : 0 }'; }
-		f=0.8
-		[ $w = idle ] && f=0.5
+		f=0.5
 		vtc_expect "$w: guest timer interrupts per second, cached against stock's $(rate "$s")" \
 			"$(rate "$c")" ">=" "$(awk -v r="$(rate "$s")" -v f=$f 'BEGIN { print r * f }')"
 	done
 	for w in cyclic hotplug pause; do
 		eval "s=\$R_stock_$w c=\$R_cached_$w"
 		vtc_expect "$w: cyclictest cycles, cached against stock's $(vtc_field "$s" cycles)" \
-			"$(vtc_field "$c" cycles)" ">=" "$(awk -v r="$(vtc_field "$s" cycles)" 'BEGIN { print int(r * 0.8) }')"
+			"$(vtc_field "$c" cycles)" ">=" "$(awk -v r="$(vtc_field "$s" cycles)" 'BEGIN { print int(r * 0.5) }')"
 	done
 }
 vtc_check "disable" vtc_disable

@@ -448,6 +448,11 @@ static void parse_args(int argc, char **argv)
 			bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (opt.mark) {
+		if (optind != argc)
+			bad_usage("--cost-mark runs no workload");
+		return;
+	}
 	if (optind != argc - 1)
 		bad_usage(optind >= argc ? "no workload given" :
 			  "exactly one workload expected");
