@@ -22,26 +22,14 @@ Exit status 1 if a window is missing or a workload failed.
 """
 import argparse
 import csv
+import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import kv, num  # noqa: E402 (the cost tool's own parsers)
+
 PHASES = ["stock", "cached"]
-
-
-def kv(line):
-    d = {}
-    for tok in line.split():
-        if "=" in tok:
-            k, v = tok.split("=", 1)
-            d[k] = v
-    return d
-
-
-def num(x):
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return None
 
 
 def ratio(a, b, fmt="%.3f"):
@@ -120,14 +108,14 @@ def main():
 
     md = ["A real Linux guest (Debian's arm64 kernel) on QEMU/KVM in the emulated host, stock / cached (%s)." % a.note,
           "",
-          "| config | workload | exits | writes/load | skip ratio | GIC MMIO writes/exit (active-state) | host instructions/exit | guest timer irqs/s | cyclictest cycles | worst latency us |",
-          "|---|---|---|---|---|---|---|---|---|---|"]
+          "| config | workload | exits | loads | writes/load | skip ratio | GIC MMIO writes/exit (active-state) | host instructions/exit | guest timer irqs/s | cyclictest cycles | worst latency us |",
+          "|---|---|---|---|---|---|---|---|---|---|---|"]
     for k in keys:
         s, c = by.get(k + ("stock",), {}), by.get(k + ("cached",), {})
         gm = "%s (%s) / %s (%s)" % (s.get("gic_mmio_w_per_exit", "-"), s.get("gic_active_w_per_exit", "-"),
                                     c.get("gic_mmio_w_per_exit", "-"), c.get("gic_active_w_per_exit", "-"))
-        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            k[0], k[1], pair(k, "exits"), pair(k, "writes_per_load"), c.get("skip_ratio", "-"), gm,
+        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            k[0], k[1], pair(k, "exits"), pair(k, "loads"), pair(k, "writes_per_load"), c.get("skip_ratio", "-"), gm,
             pair(k, "insns_per_exit"), pair(k, "timer_irqs_per_s"), pair(k, "cycles"), pair(k, "max_us")))
     md.append("")
     md.append("exits: the guest's exits on the host CPU that ran its QEMU (handle_exit entries, the plugin's window); "

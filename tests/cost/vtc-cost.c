@@ -8,7 +8,7 @@
  *
  * Counting windows: tests/vmm/vmm.c (--cost-marks) executes marker
  * instructions at EL0, which this plugin recognises when it translates
- * them (user addresses only):
+ * them (user addresses below 4 GiB only, MARK_TOP):
  *   orr x9, x9, x9     0xaa090129  open a window on the vCPU that ran it
  *   orr x10, x10, x10  0xaa0a014a  close the window of that vCPU
  *   orr x11, x11, x11  0xaa0b016b  pause it (the thread is about to migrate)
@@ -64,6 +64,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 #define KERNEL_BASE	0xffff000000000000ULL
 #define USER_TOP	0x0001000000000000ULL
+/*
+ * Marks count only below 4 GiB, where static non-PIE executables such as
+ * vtc-vmm are linked (0x400000). Shared libraries and PIE executables are
+ * mapped far above, and some do contain these instructions: bookworm's
+ * libglib has "orr x10, x10, x10", which QEMU running a real guest in the
+ * emulated host executes on every QMP command.
+ */
+#define MARK_TOP	0x0000000100000000ULL
 
 #define MARK_OPEN	0xaa090129u
 #define MARK_CLOSE	0xaa0a014au
@@ -569,6 +577,8 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	if (!n)
 		return;
 	if (pc < USER_TOP) {
+		if (pc >= MARK_TOP)
+			return;
 		for (i = 0; i < n; i++) {
 			struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 			uintptr_t kind;

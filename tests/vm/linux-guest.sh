@@ -29,7 +29,7 @@ KVM_DBG=/sys/kernel/debug/kvm
 
 case $size in
 smoke) secs=4 blk_mb=4 net_mb=2 rounds=3 pause=1 ;;
-full) secs=20 blk_mb=32 net_mb=16 rounds=10 pause=2 ;;
+full) secs=20 blk_mb=32 net_mb=8 rounds=10 pause=2 ;;
 *) echo "usage: $0 smoke|full" >&2; exit 2 ;;
 esac
 
@@ -188,26 +188,21 @@ phase stock
 vtc_check "enable" vtc_enable
 phase cached
 
-# Stock against cached: the guest's timers must keep running as they did
-# stock: interrupts per guest second and cyclictest's cycles at least half
-# of stock's. A wrong skip that left the timer's interrupt active stops
-# them; the margin is for the emulator's pace, which the machine's load
-# sets (worst latencies are printed, not checked, for that reason).
-# shellcheck disable=SC2154 # R_* are set by measure's eval
-{
-	for w in idle cyclic hotplug pause; do
-		eval "s=\$R_stock_$w c=\$R_cached_$w"
-		rate() { awk -v i="$(vtc_field "$1" timer_irqs)" -v t="$(vtc_field "$1" guest_cs)" 'BEGIN { printf "%.1f", t ? i * 100 / t : 0 }'; }
-		f=0.5
-		vtc_expect "$w: guest timer interrupts per second, cached against stock's $(rate "$s")" \
-			"$(rate "$c")" ">=" "$(awk -v r="$(rate "$s")" -v f=$f 'BEGIN { print r * f }')"
-	done
-	for w in cyclic hotplug pause; do
-		eval "s=\$R_stock_$w c=\$R_cached_$w"
-		vtc_expect "$w: cyclictest cycles, cached against stock's $(vtc_field "$s" cycles)" \
-			"$(vtc_field "$c" cycles)" ">=" "$(awk -v r="$(vtc_field "$s" cycles)" 'BEGIN { print int(r * 0.5) }')"
-	done
-}
+# Stock against cached, the guest's timers: interrupts per guest second,
+# cyclictest's cycles and worst latency, printed, not checked: they follow
+# the emulator's pace, which the machine's load sets (a second emulator
+# halves them). A timer left blocked by a wrong skip stops the guest's
+# sleep or cyclictest, and the workload never finishes (checked above);
+# verify=1 counts every wrong skip, whether or not it blocks anything.
+rate() { awk -v i="$(vtc_field "$1" timer_irqs)" -v t="$(vtc_field "$1" guest_cs)" 'BEGIN { printf "%.1f", t ? i * 100 / t : 0 }'; }
+# shellcheck disable=SC2154 # s and c are set by the eval
+for w in idle cyclic hotplug pause blk net; do
+	eval "s=\$R_stock_$w c=\$R_cached_$w"
+	echo "# timers $w: interrupts per guest second stock $(rate "$s") cached $(rate "$c");" \
+		"cyclictest cycles stock $(vtc_field "$s" cycles) cached $(vtc_field "$c" cycles)," \
+		"worst latency (us) stock $(vtc_field "$s" max_us) cached $(vtc_field "$c" max_us)"
+	vtc_expect "cached $w: the guest took timer interrupts" "$(vtc_field "$c" timer_irqs)" ">" 0
+done
 vtc_check "disable" vtc_disable
 vtc_check "rmmod" rmmod vtimer_cache
 vtc_done
