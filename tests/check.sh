@@ -55,12 +55,12 @@ tests() {
 	bench 7.2 v3 vhe --timeout 600 @cli -- tests/vm/bench.sh v3 30 10
 	module-cache-v3-vhe 7.2 v3 vhe --timeout 600 -- tests/vm/module-cache.sh v3 2
 	module-cache-v3-nvhe 7.2 v3 nvhe --timeout 600 -- tests/vm/module-cache.sh v3 1
-	module-cache-v2-vhe 7.2 v2 vhe --timeout 600 -- tests/vm/module-cache.sh v2 2
+	module-cache-v2-vhe 7.2 v2 vhe --timeout 600 @slow -- tests/vm/module-cache.sh v2 2
 	module-cache-v2-nvhe 7.2 v2 nvhe --timeout 600 -- tests/vm/module-cache.sh v2 1
-	module-stress 7.2 v3 vhe --timeout 900 -- tests/vm/module-stress.sh v3 @count:50:100
-	module-leak 7.2 v3 vhe --timeout 600 -- tests/vm/module-leak.sh v3 @count:500:1000
+	module-stress 7.2 v3 vhe --timeout 900 -- tests/vm/module-stress.sh v3 @count:20:100
+	module-leak 7.2 v3 vhe --timeout 600 -- tests/vm/module-leak.sh v3 @count:200:1000
 	module-upgrade-v3-vhe 7.2 v3 vhe --timeout 600 @upgrade -- tests/vm/module-upgrade.sh v3
-	module-upgrade-v2-nvhe 7.2 v2 nvhe --timeout 600 @upgrade -- tests/vm/module-upgrade.sh v2
+	module-upgrade-v2-nvhe 7.2 v2 nvhe --timeout 600 @slow @upgrade -- tests/vm/module-upgrade.sh v2
 	module-cache-v3-nested 7.2 v3 nested --timeout 600 -- tests/vm/module-cache.sh v3 2
 	7.3-module-basic 7.3 v3 vhe @variants -- tests/vm/module-basic.sh
 	7.3-module-cache-v3-vhe 7.3 v3 vhe --timeout 600 -- tests/vm/module-cache.sh v3 2

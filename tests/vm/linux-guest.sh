@@ -28,7 +28,7 @@ run=/tmp/l2
 KVM_DBG=/sys/kernel/debug/kvm
 
 case $size in
-smoke) secs=4 blk_mb=4 net_mb=2 rounds=3 pause=1 ;;
+smoke) secs=3 blk_mb=4 net_mb=1 rounds=3 pause=1 ;;
 full) secs=20 blk_mb=32 net_mb=8 rounds=10 pause=2 ;;
 *) echo "usage: $0 smoke|full" >&2; exit 2 ;;
 esac
