@@ -60,10 +60,8 @@ CHECK_ENV = T="$(T)" GIC="$(GIC)" MODE="$(MODE)" \
 check:
 	@$(CHECK_ENV) tests/check.sh
 
-# make check plus what does not fit CI's time: DKMS from a checkout (both
-# phases, 7.2 and 7.3), the other 7.3 cache configurations, the package's
-# boot and kill-switch boots, longer stress, and the upstream series'
-# kernel with its selftest (tests/README.md lists them).
+# make check plus what does not fit CI's time: the @slow lines of
+# tests/check.sh's table.
 check-slow:
 	@$(CHECK_ENV) VTC_SLOW=1 tests/check.sh
 

@@ -8,10 +8,9 @@
 #
 # T runs the tests whose name is NAME or starts with NAME- (T=module-cache
 # runs every module-cache boot; GIC, MODE and SERIES narrow them down),
-# plus the builds they need. VTC_SLOW=1 (make check-slow) adds what does
-# not fit CI's 90 minutes on 2 cores: the DKMS package phase, DKMS on the
-# 7.3 kernel and two more 7.3 cache configurations. tests/README.md lists
-# every test.
+# plus the builds they need. VTC_SLOW=1 (make check-slow) adds the @slow
+# lines of the table below: what does not fit CI's time on 2 cores. Each
+# test script's header says what it checks.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
