@@ -302,16 +302,16 @@ echo "bench: $csv, $md" >&2
 # / patch off, on the same configurations, with the module of this tree
 # built for the bench kernel (tests/cost/run.sh).
 # cost_run NAME WHAT [run.sh options]: one cost tool run into DIR/NAME, its
-# table printed.
+# table (cost.md, or guest.md for --linux-guest) printed.
 cost_run() {
 	local name=$1 what=$2 args
 	shift 2
 	args=(--configs "$configs" --out "$out/$name" "$@")
 	[ $quick = 1 ] && args+=(--iters 1000 --titers 100 --hiters 8000)
-	echo "bench: cost tool, $what: $configs" >&2
+	echo "bench: cost tool, $what: run.sh ${args[*]}" >&2
 	if tests/cost/run.sh "${args[@]}" >"$out/$name.log" 2>"$out/$name.err"; then
 		echo
-		cat "$out/$name/cost.md"
+		cat "$out/$name/cost.md" 2>/dev/null || cat "$out/$name/guest.md"
 	else
 		echo "bench: the cost tool ($what) failed:" >&2
 		tail -n 20 "$out/$name.err" >&2
@@ -332,15 +332,6 @@ if [ $host = 0 ] && [ -z "$report" ] && [ $cost = 1 ]; then
 		--workloads mmio-user,hvc,timer-mmio,hvc-el2,timer-mmio-el2,wfi-el2
 	# A real Linux guest on QEMU/KVM in the emulated host (GICv3 VHE and
 	# nVHE): its own table and chart (guest.md, guest.png).
-	echo "bench: cost tool, real Linux guest: v3-vhe,v3-nvhe" >&2
-	if tests/cost/run.sh --linux-guest --configs v3-vhe,v3-nvhe --out "$out/cost-guest" \
-		>"$out/cost-guest.log" 2>"$out/cost-guest.err"; then
-		echo
-		cat "$out/cost-guest/guest.md"
-	else
-		echo "bench: the cost tool (real Linux guest) failed:" >&2
-		tail -n 20 "$out/cost-guest.err" >&2
-		rc=1
-	fi
+	cost_run cost-guest "real Linux guest" --linux-guest --configs v3-vhe,v3-nvhe
 fi
 exit $rc

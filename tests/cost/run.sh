@@ -149,30 +149,25 @@ boot() {
 	[ $profile = 1 ] && args=$args,profile=$d/profile.txt
 	mkdir -p "$d"
 	rm -f "$d/windows.txt" "$d/profile.txt"
-	local t0=$SECONDS
+	local rig=(--gic "${gic#v}" --mode "$mode" --out "$d" --kernel "$image" --plugin "$args"
+		--add "$out/vtimer_cache.ko") script
 	if [ $guest = 1 ]; then
-		if tests/rig/run.sh --gic "${gic#v}" --mode "$mode" --rootfs --timeout 7200 --out "$d" \
-			--kernel "$image" --plugin "$args" --add "$out/vtimer_cache.ko" \
-			--add "$guest_entry/Image:/vtc/l2/" --add "$guest_entry/initrd.cpio.gz:/vtc/l2/" \
-			tests/vm/linux-guest.sh full --cost-marks >"$out/$name.guest" 2>"$out/$name.err"; then
-			echo "cost: $name: $((SECONDS - t0)) s" >&2
-			return 0
-		fi
-		echo "cost: $name failed after $((SECONDS - t0)) s:" >&2
-		tail -n 20 "$out/$name.err" >&2
-		return 1
-	fi
-	if tests/rig/run.sh --gic "${gic#v}" --mode "$mode" --smp "$smp" --timeout 3600 --out "$d" \
-		--kernel "$image" \
-		--plugin "$args" --icount shift=0,sleep=off --add "$out/vtimer_cache.ko" \
-		tests/vm/cost.sh --warmup "$warmup" "$gic" "$iters" "$titers" "$hiters" "$repeats" \
-		"$workloads" "$ph" >"$out/$name.guest" 2>"$out/$name.err"; then
-		echo "cost: $name: $((SECONDS - t0)) s" >&2
+		rig+=(--rootfs --timeout 7200 --add "$guest_entry/Image:/vtc/l2/"
+			--add "$guest_entry/initrd.cpio.gz:/vtc/l2/")
+		script=(tests/vm/linux-guest.sh full --cost-marks)
 	else
-		echo "cost: $name failed after $((SECONDS - t0)) s:" >&2
-		tail -n 20 "$out/$name.err" >&2
-		return 1
+		rig+=(--smp "$smp" --timeout 3600 --icount "shift=0,sleep=off")
+		script=(tests/vm/cost.sh --warmup "$warmup" "$gic" "$iters" "$titers" "$hiters"
+			"$repeats" "$workloads" "$ph")
 	fi
+	local t0=$SECONDS
+	if tests/rig/run.sh "${rig[@]}" "${script[@]}" >"$out/$name.guest" 2>"$out/$name.err"; then
+		echo "cost: $name: $((SECONDS - t0)) s" >&2
+		return 0
+	fi
+	echo "cost: $name failed after $((SECONDS - t0)) s:" >&2
+	tail -n 20 "$out/$name.err" >&2
+	return 1
 }
 
 IFS=, read -r -a cfgs <<<"$configs"
@@ -203,8 +198,6 @@ for cfg in "${cfgs[@]}"; do
 	[ $native = 1 ] && inputs+=("$cfg=$out/$cfg-native.guest,$out/$cfg-native/windows.txt")
 done
 if [ $guest = 1 ]; then
-	inputs=()
-	for cfg in "${cfgs[@]}"; do inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt"); done
 	python3 tests/cost/guest-report.py --md "$out/guest.md" --csv "$out/guest.csv" --png "$out/guest.png" \
 		--note "kernel $series $variant config, QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG with the plugin, guest $(basename "$guest_entry")" \
 		"${inputs[@]}" || rc=1
