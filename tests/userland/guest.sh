@@ -67,13 +67,11 @@ mkdir -p "$r"/{bin,dev,proc,sys,tmp,lib/aarch64-linux-gnu,lib/modules}
 cp "$x/boot/vmlinuz-$kver" "$work/Image"
 cp "$x/bin/busybox" "$r/bin/busybox"
 cp "$x/usr/bin/cyclictest" "$r/bin/cyclictest"
-ld=$(find "$x" -name ld-linux-aarch64.so.1 | head -n 1)
-[ -n "$ld" ] || die "no ld-linux-aarch64.so.1 in libc6"
-cp -L "$ld" "$r/lib/ld-linux-aarch64.so.1"
-for l in libc.so.6 librt.so.1 libpthread.so.0 libnuma.so.1; do
-	f=$(find "$x" -name "$l" | head -n 1)
-	[ -n "$f" ] || die "no $l in the packages"
-	cp -L "$f" "$r/lib/aarch64-linux-gnu/$l"
+# the dynamic loader and cyclictest's libraries, wherever the packages keep them
+for l in ld-linux-aarch64.so.1 aarch64-linux-gnu/{libc.so.6,librt.so.1,libpthread.so.0,libnuma.so.1}; do
+	f=$(find "$x" -name "${l##*/}" | head -n 1)
+	[ -n "$f" ] || die "no ${l##*/} in the packages"
+	cp -L "$f" "$r/lib/$l"
 done
 for m in "${mods[@]}"; do
 	f=$x/lib/modules/$kver/kernel/$m
