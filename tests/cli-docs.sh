@@ -355,6 +355,8 @@ check_completion_cases() {
 		vtimer-cache bench --only ''
 	completion_is "completion: bench --only hvc,w -> hvc,wfi" plain hvc,wfi \
 		vtimer-cache bench --only hvc,w
+	completion_is "completion: bench --el2 --only h -> hvc, hvc-el2" plain "hvc hvc-el2" \
+		vtimer-cache bench --el2 --only h
 	completion_is "completion: bench --iters -> nothing (a number)" plain "" \
 		vtimer-cache bench --iters ''
 	completion_is "completion: load -> *.ko and directories" plain "mod.ko subdir" \

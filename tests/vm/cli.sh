@@ -10,6 +10,14 @@ vtc_expect "stats before load: not loaded (3)" "$(rc $C stats)" "==" 3
 vtc_expect "unload before load: not loaded (3)" "$(rc $C unload)" "==" 3
 vtc_expect "unknown command: usage (2)" "$(rc $C frob)" "==" 2
 vtc_expect "no command: usage (2)" "$(rc $C)" "==" 2
+# bench --list needs no module: the tests' workloads (lib.sh) come from it
+vtc_expect "bench --list, not loaded" "$(rc $C bench --list --iters 7)" "==" 0
+vtc_expect "bench --list: 7 workloads" "$(wc -l </tmp/cli.out)" "==" 7
+vtc_check "bench --list: name, then vtc-vmm's arguments" grep -qx 'mmio-user-2vcpu --iters 7 --vcpus 2 mmio-user' /tmp/cli.out
+vtc_expect "bench --list --el2" "$(rc $C bench --list --el2 --titers 3)" "==" 0
+vtc_check "bench --list --el2: the nested workloads too" grep -qx 'wfi-el2 --el2 --iters 3 wfi' /tmp/cli.out
+vtc_expect "bench --only hvc-el2 without --el2: usage (2)" "$(rc $C bench --list --only hvc-el2)" "==" 2
+vtc_check "bench --only hvc-el2: says to add --el2" grep -q 'add --el2' /tmp/cli.out
 vtc_expect "bad timeout: usage (2)" "$(rc $C enable -t x)" "==" 2
 vtc_expect "load of a missing file: usage (2)" "$(rc $C load /nonexistent.ko)" "==" 2
 vtc_expect "bench before load: not loaded (3)" "$(rc $C bench --iters 5)" "==" 3
@@ -135,6 +143,9 @@ chmod +x /tmp/bad-vmm
 vtc_expect "bench with a failing VMM: workload failed (6)" "$(rc $C bench --vmm /tmp/bad-vmm --only hvc)" "==" 6
 vtc_check "bench says which run failed" grep -q 'result' /tmp/cli.out
 $C disable >/dev/null
+vtc_expect "bench --el2 on a host without nested virtualization: failed (6)" \
+	"$(rc $C bench --el2 --only hvc-el2 --iters 5)" "==" 6
+vtc_check "bench --el2: vtc-vmm says why" grep -q 'no KVM_CAP_ARM_EL2' /tmp/cli.out
 vtc_expect "bench with the patch disabled" "$(rc $C bench --iters 10 --titers 5 --only mmio-user)" "==" 0
 vtc_check "bench left the patch disabled" sh -c "$C status | grep -qx 'enabled: 0'"
 vtc_expect "enable after bench" "$(rc $C enable)" "==" 0
