@@ -1,6 +1,7 @@
 #!/bin/bash
-# Turn the "# stock W ..." / "# cached W ..." lines of module-cache runs into
-# a markdown table: stock against cached per workload and configuration.
+# Turn the "# bench mode=stock|cached workload=W ..." lines of module-cache
+# runs (vtimer-cache bench --raw) into a markdown table: stock against
+# cached per workload and configuration.
 # usage: results-table.sh CHECK_OUT_DIR   (default build/check)
 set -euo pipefail
 dir=${1:-build/check}
@@ -16,14 +17,12 @@ for f in "$dir"/module-cache-*.log; do
 		for (i = 3; i <= NF; i++) { split($i, a, "="); if (a[1] == k) return a[2] }
 		return "-"
 	}
-	/^# (stock|cached) [a-z0-9-]+ patch=/ {
-		mode = $2; w = $3
-		if (w == "idle" || w == "again") next
-		if ($4 !~ /^patch=/) next
-		key = w
+	function ratio(a, b) { return (a != "-" && b > 0) ? sprintf("%.6f", a / b) : "-" }
+	/^# bench mode=(stock|cached) / {
+		mode = kv("mode"); key = kv("workload")
 		if (!(key in seen)) { seen[key] = 1; order[++n] = key }
 		loads[mode, key] = kv("loads")
-		wpl[mode, key] = kv("writes_per_load")
+		wpl[mode, key] = ratio(kv("writes"), kv("loads"))
 		skip[mode, key] = kv("skip_ratio")
 		need[mode, key] = kv("needed")
 		wrong[mode, key] = kv("wrong_skips")

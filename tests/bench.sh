@@ -189,7 +189,7 @@ else
 		if ! tests/rig/run.sh --gic "${gic#v}" --mode "$mode" --timeout 2400 --out "$d" \
 			--kernel "$kentry/linux/arch/arm64/boot/Image" \
 			--plugin "$so,map=$out/addr.map,out=$d/windows.txt" \
-			--add "$out/vtimer_cache.ko" --add scripts/vtimer-cache \
+			--add "$out/vtimer_cache.ko" \
 			tests/vm/bench.sh --cost-marks "$gic" "$iters" "$titers" >"$d.guest" 2>"$d.err"; then
 			echo "bench: $cfg failed:" >&2
 			tail -n 20 "$d.err" >&2

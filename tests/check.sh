@@ -50,8 +50,8 @@ tests() {
 	cost-smoke 7.2 v3 vhe
 	demo 7.2 v3 vhe
 	module-basic 7.2 v3 vhe @variants -- tests/vm/module-basic.sh
-	cli 7.2 v3 vhe --timeout 600 @cli -- tests/vm/cli.sh
-	bench 7.2 v3 vhe --timeout 600 @cli -- tests/vm/bench.sh v3 30 10
+	cli 7.2 v3 vhe --timeout 600 -- tests/vm/cli.sh
+	bench 7.2 v3 vhe --timeout 600 -- tests/vm/bench.sh v3 30 10
 	module-cache-v3-vhe 7.2 v3 vhe --timeout 600 -- tests/vm/module-cache.sh v3 2
 	module-cache-v3-nvhe 7.2 v3 nvhe --timeout 600 -- tests/vm/module-cache.sh v3 1
 	module-cache-v2-vhe 7.2 v2 vhe --timeout 600 @slow -- tests/vm/module-cache.sh v2 2
@@ -374,7 +374,6 @@ boot() {
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		case $1 in
 		@variants) opts+=(--add "$m/vtimer_cache-skew.ko" --add "$m/vtimer_cache-missing.ko") ;;
-		@cli) opts+=(--add scripts/vtimer-cache) ;;
 		@upgrade) opts+=(--add "$m/vtimer_cache_v2.ko" --add "$m/vtimer_cache_v9.ko") ;;
 		@other)
 			local o=7.3

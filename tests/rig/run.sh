@@ -10,7 +10,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-# What runs inside the emulated host: /init, lib.sh, the VMM wrapper.
+# What runs inside the emulated host: /init, lib.sh, the VMM wrapper (and
+# the CLI, scripts/vtimer-cache, whose bench list lib.sh reads).
 vm=$top/tests/vm
 cache=${VTC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtimer-cache}
 
@@ -164,7 +165,7 @@ else
 fi
 cp "$vm/init" "$root/init"
 chmod +x "$root/init"
-cp "$vm/lib.sh" "$vm/kernel-errors.re" "$root/vtc/"
+cp "$vm/lib.sh" "$vm/kernel-errors.re" "$top/scripts/vtimer-cache" "$root/vtc/"
 cp "$script" "$root/vtc/test.sh"
 printf '%s\n' "$@" > "$root/vtc/args"
 [ -n "$allow_warn" ] && echo "$allow_warn" > "$root/vtc/allow-warn"

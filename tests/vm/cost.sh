@@ -54,7 +54,7 @@ win=0
 rc_all=0
 
 # The workloads: "name|vtc-vmm arguments" lines.
-vtc_workloads "$iters" "$titers" | while IFS='|' read -r name args; do
+vtc_workloads "$iters" "$titers" | while read -r name args; do
 	if [ "$wls" = default ]; then
 		case " $args " in *" --vcpus "*) continue ;; esac
 	else

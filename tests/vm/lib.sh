@@ -179,26 +179,17 @@ vtc_nested_host() {
 	[ "$(vtc_kvm_mode)" = "VHE+NV2 mode initialized successfully" ]
 }
 
-# vtc_workloads ITERS TITERS: the measured workloads, one "name|vtc-vmm
-# arguments" line each (idle-timer ones get ITERS, timer-busy ones TITERS).
-# On a nested host also the *-el2 ones: the same guests at vEL1 under
-# vtc-vmm's guest hypervisor at vEL2, each hvc two nested world switches.
+# The CLI (scripts/vtimer-cache), which the rig puts in every boot.
+VTC_CLI=/vtc/vtimer-cache
+
+# vtc_workloads ITERS TITERS: the measured workloads, one "NAME VTC-VMM
+# ARGUMENTS" line each: the CLI bench's (vtimer-cache bench --list), with
+# ITERS iterations for the idle-timer ones and TITERS for the timer-busy
+# ones; on a nested host also the *-el2 ones (bench --el2).
 vtc_workloads() {
-	cat <<-EOF
-	mmio-user|--iters $1 mmio-user
-	hvc|--iters $1 hvc
-	timer-mmio|--iters $2 timer-mmio
-	wfi|--iters $2 wfi
-	migrate|--iters $2 migrate
-	mmio-user-2vcpu|--iters $1 --vcpus 2 mmio-user
-	timer-mmio-2vcpu|--iters $2 --vcpus 2 timer-mmio
-	EOF
-	vtc_nested_host || return 0
-	cat <<-EOF
-	hvc-el2|--el2 --iters $1 hvc
-	timer-mmio-el2|--el2 --iters $2 timer-mmio
-	wfi-el2|--el2 --iters $2 wfi
-	EOF
+	set -- --iters "$1" --titers "$2"
+	vtc_nested_host && set -- "$@" --el2
+	sh $VTC_CLI bench --list "$@"
 }
 
 # --- DKMS in the arm64 userland (run.sh --rootfs) ---------------------------

@@ -23,7 +23,7 @@ echo "# KVM: $(vtc_kvm_mode)"
 
 vtc_kprobes_on
 # (a here-document, not a pipe: the checks must not run in a subshell)
-while IFS='|' read -r name args; do
+while read -r name args; do
 	echo >$TRACING/trace
 	# shellcheck disable=SC2086 # the workload's arguments, split
 	if vtc_vmm --gic "$gic" --timeout 60 $args >/dev/null; then
