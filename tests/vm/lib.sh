@@ -182,14 +182,19 @@ vtc_nested_host() {
 # The CLI (scripts/vtimer-cache), which the rig puts in every boot.
 VTC_CLI=/vtc/vtimer-cache
 
-# vtc_workloads ITERS TITERS: the measured workloads, one "NAME VTC-VMM
-# ARGUMENTS" line each: the CLI bench's (vtimer-cache bench --list), with
-# ITERS iterations for the idle-timer ones and TITERS for the timer-busy
-# ones; on a nested host also the *-el2 ones (bench --el2).
+# vtc_bench_opts ITERS TITERS: vtimer-cache bench's options for the
+# measured workloads: ITERS iterations for the idle-timer ones, TITERS for
+# the timer-busy ones, and on a nested host also the *-el2 ones.
+vtc_bench_opts() {
+	echo "--iters $1 --titers $2"
+	if vtc_nested_host; then echo --el2; fi
+}
+
+# vtc_workloads ITERS TITERS: those workloads, one "NAME VTC-VMM ARGUMENTS"
+# line each (vtimer-cache bench --list).
 vtc_workloads() {
-	set -- --iters "$1" --titers "$2"
-	vtc_nested_host && set -- "$@" --el2
-	sh $VTC_CLI bench --list "$@"
+	# shellcheck disable=SC2046 # a list of options
+	sh $VTC_CLI bench --list $(vtc_bench_opts "$1" "$2")
 }
 
 # --- DKMS in the arm64 userland (run.sh --rootfs) ---------------------------

@@ -44,10 +44,8 @@ vtc_check "insmod verify=1" vtc_load verify=1
 # generous watchdog.
 printf '#!/bin/sh\nexec vtc-vmm --timeout 60 "$@"\n' >/tmp/vmm60
 chmod +x /tmp/vmm60
-el2=''
-vtc_nested_host && el2=--el2
-# shellcheck disable=SC2086 # el2 is an option or nothing
-sh $VTC_CLI bench --raw --gic "$gic" --iters "$ITERS" --titers "$TITERS" $el2 \
+# shellcheck disable=SC2046 # a list of options
+sh $VTC_CLI bench --raw --gic "$gic" $(vtc_bench_opts "$ITERS" "$TITERS") \
 	--vmm /tmp/vmm60 >/tmp/bench.raw 2>/tmp/bench.err
 vtc_expect "vtimer-cache bench --raw: exit status" "$?" "==" 0
 sed 's/^/# /' /tmp/bench.err /tmp/bench.raw
