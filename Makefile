@@ -3,7 +3,9 @@
 #   make demo       boot the arm64 KVM host, load, toggle, show stats
 #   make check      every test, one KTAP stream; last line "N passed, N failed"
 #                   (T=NAME [GIC=v2] [MODE=nvhe] [SERIES=7.3]: one test)
-#   make check-slow make check plus DKMS from a checkout, 7.3 DKMS, all 7.3 configs, longer stress, package boots, the native kernel
+#   make check-slow make check plus DKMS from a checkout, 7.3 DKMS, DKMS on
+#                   stock headers (refused), all 7.3 configs, longer stress,
+#                   package boots (Secure Boot too), the native kernel
 #   make module     build vtimer_cache.ko (KDIR=..., default: test kernel)
 #   make klp-diff   the delta of the mirrored functions against the kernel
 #   make unit       the userspace model test only

@@ -36,6 +36,7 @@ tests() {
 	cli-docs - - -
 	version - - -
 	deb - - -
+	dkms-conf - - -
 	klp-diff-7.2 7.2 - -
 	klp-diff-7.3 7.3 - -
 	add-release 7.2 - -
@@ -81,12 +82,12 @@ tests() {
 	linux-guest-v3-vhe 7.2 v3 vhe --rootfs --timeout 3600 @slow @guest -- tests/vm/linux-guest.sh full
 	linux-guest-v3-nvhe 7.2 v3 nvhe --rootfs --timeout 3600 @slow @guest -- tests/vm/linux-guest.sh full
 	dkms 7.2 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout @package
-	dkms-refused 7.2 v3 vhe --rootfs --timeout 1200 @refusal -- tests/vm/dkms-refused.sh
+	dkms-refused 7.2 v3 vhe --rootfs --timeout 1200 @slow @refusal -- tests/vm/dkms-refused.sh
 	dkms-7.3 7.3 v3 vhe --rootfs --timeout 2400 @slow @dkms -- tests/vm/dkms.sh checkout package
 	package-install 7.2 v3 vhe --systemd --timeout 2400 @pkg -- tests/vm/package.sh install
 	package-boot 7.2 v3 vhe --systemd --timeout 1800 @slow @pkg -- tests/vm/package.sh boot
 	package-killswitch 7.2 v3 vhe --systemd --timeout 900 @slow @pkg --append vtimer_cache.enable=0 -- tests/vm/package.sh killswitch
-	package-secure 7.2 v3 vhe --systemd --timeout 900 @pkg --append module.sig_enforce=1 --append lockdown=integrity -- tests/vm/package.sh secure
+	package-secure 7.2 v3 vhe --systemd --timeout 900 @slow @pkg --append module.sig_enforce=1 --append lockdown=integrity -- tests/vm/package.sh secure
 	EOF
 }
 
@@ -331,16 +332,18 @@ test_demo() {
 }
 
 # --- boots ------------------------------------------------------------------
-# The userland tests' payload (DKMS tree, package, kernel packages, stock
-# headers), staged once, when the first of them runs.
+# The userland tests' payload (DKMS tree, package, kernel packages; in
+# check-slow also Debian's stock headers and the 7.3 payload), staged once,
+# when the first of them runs.
 payload='' payload73='' stockh='' userland_ok=''
 userland() {
 	[ -n "$userland_ok" ] && { [ "$userland_ok" = yes ]; return; }
 	echo "# arm64 userland, kernel packages, vtimer-cache-dkms, stock headers (first run: about 15 minutes)"
 	if tests/userland/build.sh >"$out/userland.log" 2>&1 &&
 		payload=$(tests/userland/payload.sh "$out/dkms-payload" 7.2 2>>"$out/userland.log") &&
-		stockh=$(tests/userland/stock-headers.sh 2>>"$out/userland.log") &&
-		{ [ "$slow" = 0 ] || payload73=$(tests/userland/payload.sh "$out/dkms-payload-7.3" 7.3 2>>"$out/userland.log"); }; then
+		{ [ "$slow" = 0 ] || {
+			stockh=$(tests/userland/stock-headers.sh 2>>"$out/userland.log") &&
+				payload73=$(tests/userland/payload.sh "$out/dkms-payload-7.3" 7.3 2>>"$out/userland.log"); }; }; then
 		userland_ok=yes
 	else
 		tail -n 30 "$out/userland.log" | sed 's/^/# /'
@@ -461,6 +464,7 @@ while read -r name series gic mode rest; do
 	unit) test_unit ;;
 	checkpatch) test_checkpatch ;;
 	shellcheck) test_shellcheck ;;
+	dkms-conf) tests/dkms-conf.sh >"$out/dkms-conf.tap" 2>&1; rc=$?; subtest dkms-conf "$out/dkms-conf.tap"; (exit $rc) ;;
 	cli-docs) tests/cli-docs.sh >"$out/cli-docs.tap" 2>&1; rc=$?; subtest cli-docs "$out/cli-docs.tap"; (exit $rc) ;;
 	version) test_version >"$out/version.tap"; rc=$?; subtest version "$out/version.tap"; (exit $rc) ;;
 	deb) test_deb >"$out/deb.tap"; rc=$?; subtest deb "$out/deb.tap"; (exit $rc) ;;
