@@ -338,7 +338,9 @@ test_demo() {
 payload='' payload73='' stockh='' userland_ok=''
 userland() {
 	[ -n "$userland_ok" ] && { [ "$userland_ok" = yes ]; return; }
-	echo "# arm64 userland, kernel packages, vtimer-cache-dkms, stock headers (first run: about 15 minutes)"
+	local what="arm64 userland, kernel packages, vtimer-cache-dkms"
+	[ "$slow" = 0 ] || what+=", stock headers, the 7.3 payload"
+	echo "# $what (first run: about 15 minutes)"
 	if tests/userland/build.sh >"$out/userland.log" 2>&1 &&
 		payload=$(tests/userland/payload.sh "$out/dkms-payload" 7.2 2>>"$out/userland.log") &&
 		{ [ "$slow" = 0 ] || {
