@@ -466,8 +466,7 @@ while read -r name series gic mode rest; do
 	unit) test_unit ;;
 	checkpatch) test_checkpatch ;;
 	shellcheck) test_shellcheck ;;
-	dkms-conf) tests/dkms-conf.sh >"$out/dkms-conf.tap" 2>&1; rc=$?; subtest dkms-conf "$out/dkms-conf.tap"; (exit $rc) ;;
-	cli-docs) tests/cli-docs.sh >"$out/cli-docs.tap" 2>&1; rc=$?; subtest cli-docs "$out/cli-docs.tap"; (exit $rc) ;;
+	cli-docs | dkms-conf) tests/"$name".sh >"$out/$name.tap" 2>&1; rc=$?; subtest "$name" "$out/$name.tap"; (exit $rc) ;;
 	version) test_version >"$out/version.tap"; rc=$?; subtest version "$out/version.tap"; (exit $rc) ;;
 	deb) test_deb >"$out/deb.tap"; rc=$?; subtest deb "$out/deb.tap"; (exit $rc) ;;
 	klp-diff-*) test_klp_diff "$series" ;;
