@@ -27,7 +27,9 @@
  *  - vtc_cache_fold(): the vgic folds a HW list register of the PPI after a
  *    guest run, a trapped DIR, or EOIcount emulation (patched
  *    vgic_v{2,3}_fold_lr()): an LR with no state left was deactivated, and
- *    the GIC deactivated the physical PPI on this CPU with it;
+ *    the GIC deactivated the physical PPI on this CPU with it; a pseudo LR
+ *    that KVM built after deactivating the PPI itself, but that is still
+ *    pending, leaves the bit unknown;
  *  - vtc_cache_load_begin(): a nested guest's list registers are not
  *    folded here, so once a vcpu with nested virtualization was loaded on
  *    a CPU, a known 1 there is not trusted at the next load;
@@ -158,33 +160,49 @@ static inline void vtc_cache_acked(unsigned long gen, struct vtc_cache_cpu *c,
 
 /* What vtc_cache_fold() did. */
 enum vtc_fold {
-	VTC_FOLD_NONE,		/* the LR is live: the bit is still 1 */
+	VTC_FOLD_NONE,		/* a real LR is live: the bit is still 1 */
 	VTC_FOLD_LEARNT,	/* deactivated: the bit is 0 */
 	VTC_FOLD_FORGOT,	/* nested: not trusted */
+	VTC_FOLD_FORGOT_PSEUDO,	/* KVM deactivated a pending PPI: unknown */
 };
 
 /*
  * The vgic folds a HW list register that maps timer @t's PPI on this CPU,
- * interrupts off. An LR with no state left was deactivated (by the guest,
- * or by KVM for a trapped DIR or EOIcount, right before the fold), and
- * with it the physical PPI on this CPU. A live LR (pending or active) did
- * not change it: a HW LR is never pending and active at once, so "still
- * pending" hides no deactivation. A vcpu with nested virtualization may
- * fold a guest hypervisor's LRs whose deactivation happened elsewhere:
- * nothing is learnt from it.
+ * interrupts off. @pseudo: KVM built the LR itself (irq->on_lr false) for
+ * a trapped DIR or EOIcount, right after deactivating the physical PPI on
+ * this CPU (except in nested state: @nested), instead of reading it back
+ * from the GIC.
+ *
+ * An LR with no state left was deactivated, by the guest or by KVM, and
+ * with it the physical PPI on this CPU. A real LR that is still live
+ * (pending or active) did not change it: a HW LR is never pending and
+ * active at once, so "still pending" hides no deactivation. That holds
+ * only for a real LR: a pseudo LR follows KVM's deactivation of the PPI
+ * whatever state it has left. One still pending (a trapped DIR of an
+ * interrupt the guest had not acked) does not show it, so the bit is not
+ * known. It is likely 0, but that would rest on KVM's code around the
+ * fold, not on the LR; a guest that does this is rare, so the bit is
+ * forgotten, for one write at the next load.
+ * A vcpu with nested virtualization may fold a guest hypervisor's LRs
+ * whose deactivation happened elsewhere: nothing is learnt from it.
  */
 static inline enum vtc_fold vtc_cache_fold(unsigned long gen,
 					   struct vtc_cache_cpu *c, int t,
-					   bool nested, bool deactivated)
+					   bool nested, bool pseudo,
+					   bool deactivated)
 {
 	if (nested) {
 		vtc_cache_forget(c, t);
 		return VTC_FOLD_FORGOT;
 	}
-	if (!deactivated)
+	if (deactivated) {
+		vtc_cache_learn(gen, c, t, false);
+		return VTC_FOLD_LEARNT;
+	}
+	if (!pseudo)
 		return VTC_FOLD_NONE;
-	vtc_cache_learn(gen, c, t, false);
-	return VTC_FOLD_LEARNT;
+	vtc_cache_forget(c, t);
+	return VTC_FOLD_FORGOT_PSEUDO;
 }
 
 /*

@@ -27,7 +27,7 @@ int vtc_core_init(unsigned int vtimer_irq, unsigned int ptimer_irq);
 /* From the patched copies (src/mirror/). */
 int vtc_load_timer(struct arch_timer_context *ctx, bool active);
 void vtc_host_ack(unsigned int irq);
-void vtc_lr_folded(struct kvm_vcpu *vcpu, bool hw, u32 pintid,
+void vtc_lr_folded(struct kvm_vcpu *vcpu, bool hw, u32 pintid, bool pseudo,
 		   bool deactivated);
 int vtc_active_written(unsigned int irq, enum irqchip_irq_state which,
 		       bool val, int ret);

@@ -43,6 +43,8 @@ enum vtc_inval {
 	VTC_INV_CPU_PM,		/* a CPU entered or left a low-power state */
 	VTC_INV_TRANSITION,	/* the patch started or stopped being trusted */
 	VTC_INV_WRITE_ERROR,	/* irq_set_irqchip_state() failed */
+	VTC_INV_FOREIGN,	/* another livepatch touches a replaced function */
+	VTC_INV_DEACT_PENDING,	/* KVM deactivated a PPI the guest had pending */
 	VTC_INV_NR,
 };
 

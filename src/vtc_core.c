@@ -236,9 +236,10 @@ void vtc_host_ack(unsigned int irq)
  * The vgic folds a list register of @vcpu on this CPU, interrupts off
  * (patched vgic_v{2,3}_fold_lr(): after a guest run, a trapped DIR, or
  * EOIcount emulation): @hw, @pintid and @deactivated are its HW bit,
- * physical INTID and "no state left".
+ * physical INTID and "no state left"; @pseudo: KVM built it after
+ * deactivating the physical interrupt (DIR, EOIcount), !irq->on_lr.
  */
-void vtc_lr_folded(struct kvm_vcpu *vcpu, bool hw, u32 pintid,
+void vtc_lr_folded(struct kvm_vcpu *vcpu, bool hw, u32 pintid, bool pseudo,
 		   bool deactivated)
 {
 	struct vtc_pcpu *p;
@@ -252,12 +253,15 @@ void vtc_lr_folded(struct kvm_vcpu *vcpu, bool hw, u32 pintid,
 	lockdep_assert_irqs_disabled();
 	p = this_cpu_ptr(vtc_pcpu);
 	switch (vtc_cache_fold(vtc_trust_gen(&vtc_shared->trust), &p->hw, t,
-			       vcpu_has_nv(vcpu), deactivated)) {
+			       vcpu_has_nv(vcpu), pseudo, deactivated)) {
 	case VTC_FOLD_LEARNT:
 		p->stats.learnt_eoi[t]++;
 		break;
 	case VTC_FOLD_FORGOT:
 		vtc_inval(p, VTC_INV_NESTED);
+		break;
+	case VTC_FOLD_FORGOT_PSEUDO:
+		vtc_inval(p, VTC_INV_DEACT_PENDING);
 		break;
 	case VTC_FOLD_NONE:
 		break;

@@ -41,6 +41,8 @@ static const char *const vtc_inval_names[VTC_INV_NR] = {
 	[VTC_INV_CPU_PM]	= "cpu_pm",
 	[VTC_INV_TRANSITION]	= "transition",
 	[VTC_INV_WRITE_ERROR]	= "write_error",
+	[VTC_INV_FOREIGN]	= "foreign_patch",
+	[VTC_INV_DEACT_PENDING]	= "deactivate_pending",
 };
 
 static struct vtc_stats_cpu *vtc_cpu_stats(int cpu)

@@ -8,10 +8,11 @@
  * one list register back into its state, after a guest run (from
  * vgic_v2_fold_lr_state(), interrupts off since the exit), for a trapped DIR
  * and for EOIcount emulation (both right after KVM deactivated the
- * physical interrupt on this CPU). It tells the cache first what the
- * list register says of a timer PPI (vtc_lr_folded()). It runs only for
- * list registers in use: an exit with no interrupt in flight never
- * reaches it.
+ * physical interrupt on this CPU, with a pseudo LR it built: irq->on_lr is
+ * false). It tells the cache, under the irq's lock and before on_lr is
+ * cleared, what the list register says of a timer PPI and whether it is
+ * a pseudo LR (vtc_lr_folded()). It runs only for list registers in use:
+ * an exit with no interrupt in flight never reaches it.
  *
  * Copied helper: lr_signals_eoi_mi. The lines marked "vtc:" are the
  * delta; `make klp-diff` prints it.
@@ -66,10 +67,6 @@ static void vgic_v2_fold_lr(struct kvm_vcpu *vcpu, u32 val)
 	struct vgic_irq *irq;
 	bool deactivated;
 
-	/* vtc: a HW LR for a timer PPI: what the guest left of it */
-	vtc_lr_folded(vcpu, val & GICH_LR_HW, FIELD_GET(GICH_LR_PHYSID_CPUID, val),
-		      !(val & GICH_LR_STATE));
-
 	/* Extract the source vCPU id from the LR */
 	cpuid = FIELD_GET(GICH_LR_PHYSID_CPUID, val) & 7;
 
@@ -81,6 +78,11 @@ static void vgic_v2_fold_lr(struct kvm_vcpu *vcpu, u32 val)
 	irq = vgic_get_vcpu_irq(vcpu, intid);
 
 	scoped_guard(raw_spinlock, &irq->irq_lock) {
+		/* vtc: a HW LR for a timer PPI; !on_lr: KVM's pseudo LR */
+		vtc_lr_folded(vcpu, val & GICH_LR_HW,
+			      FIELD_GET(GICH_LR_PHYSID_CPUID, val), !irq->on_lr,
+			      !(val & GICH_LR_STATE));
+
 		/* Always preserve the active bit, note deactivation */
 		deactivated = irq->active && !(val & GICH_LR_ACTIVE_BIT);
 		irq->active = !!(val & GICH_LR_ACTIVE_BIT);

@@ -6,10 +6,11 @@
  * one list register back into its state, after a guest run (from
  * vgic_v3_fold_lr_state(), interrupts off since the exit), for a trapped DIR
  * and for EOIcount emulation (both right after KVM deactivated the
- * physical interrupt on this CPU). It tells the cache first what the
- * list register says of a timer PPI (vtc_lr_folded()). It runs only for
- * list registers in use: an exit with no interrupt in flight never
- * reaches it.
+ * physical interrupt on this CPU, with a pseudo LR it built: irq->on_lr is
+ * false). It tells the cache, under the irq's lock and before on_lr is
+ * cleared, what the list register says of a timer PPI and whether it is
+ * a pseudo LR (vtc_lr_folded()). It runs only for list registers in use:
+ * an exit with no interrupt in flight never reaches it.
  *
  * Copied helper: lr_signals_eoi_mi. The lines marked "vtc:" are the
  * delta; `make klp-diff` prints it.
@@ -65,10 +66,6 @@ static void vgic_v3_fold_lr(struct kvm_vcpu *vcpu, u64 val)
 	bool deactivated;
 	u32 intid;
 
-	/* vtc: a HW LR for a timer PPI: what the guest left of it */
-	vtc_lr_folded(vcpu, val & ICH_LR_HW, FIELD_GET(ICH_LR_PHYS_ID_MASK, val),
-		      !(val & ICH_LR_STATE));
-
 	if (vcpu->kvm->arch.vgic.vgic_model == KVM_DEV_TYPE_ARM_VGIC_V3) {
 		intid = val & ICH_LR_VIRTUAL_ID_MASK;
 	} else {
@@ -81,6 +78,11 @@ static void vgic_v3_fold_lr(struct kvm_vcpu *vcpu, u64 val)
 		return;
 
 	scoped_guard(raw_spinlock, &irq->irq_lock) {
+		/* vtc: a HW LR for a timer PPI; !on_lr: KVM's pseudo LR */
+		vtc_lr_folded(vcpu, val & ICH_LR_HW,
+			      FIELD_GET(ICH_LR_PHYS_ID_MASK, val), !irq->on_lr,
+			      !(val & ICH_LR_STATE));
+
 		/* Always preserve the active bit for !LPIs, note deactivation */
 		if (irq->intid >= VGIC_MIN_LPI)
 			val &= ~ICH_LR_ACTIVE_BIT;

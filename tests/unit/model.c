@@ -12,9 +12,11 @@
  * the irq is not forwarded, its EOI deactivates it before the handler
  * returns); the guest deactivating a HW LR (0), or a nested guest a shadow
  * LR (0, never folded); KVM deactivating an overflowed active irq for
- * EOIcount or a trapped DIR (0, then a fold of an empty LR); masking a
- * forwarded PPI (0); CPU online and CPU PM (anything). From the vgic flush
- * to the fold, interrupts are off: only the guest acts on that CPU.
+ * EOIcount or a trapped DIR (0, then a fold of a pseudo LR with no state),
+ * or a pending, not active one for a trapped DIR (0, then a fold of a
+ * pseudo LR still pending); masking a forwarded PPI (0); CPU online and
+ * CPU PM (anything). From the vgic flush to the fold, interrupts are off:
+ * only the guest acts on that CPU.
  */
 #include <errno.h>
 #include <limits.h>
@@ -70,8 +72,8 @@ void trace_dump(unsigned int lines)
 const char *const cov_names[C_NR] = {
 	"skip-0", "skip-1", "skip-after-migration", "ack-forwarded",
 	"ack-not-forwarded", "fold-learnt-0", "fold-live-lr", "fold-nested",
-	"guest-hyp-lr-fold", "eoicount-or-dir", "resample-write",
-	"l2-deactivated", "load-begin-forgot", "dir-big-hammer",
+	"guest-hyp-lr-fold", "eoicount-or-dir", "dir-pending-forgot",
+	"resample-write", "l2-deactivated", "load-begin-forgot", "dir-big-hammer",
 	"foreign-write", "foreign-write-off-target-cpu", "write-failed",
 	"mask-deactivated", "hotplug", "cpu-pm", "klp-reversal",
 	"old-code-load-in-transition", "gen-wrap",
@@ -170,14 +172,17 @@ static bool ev_load(struct model *m)
 	return true;
 }
 
-/* vgic_v3_fold_lr() of a HW LR of timer @t with state @lrs */
+/*
+ * vgic_v3_fold_lr() of a HW LR of timer @t with state @lrs; @pseudo: an LR
+ * KVM built for EOIcount or a trapped DIR (irq->on_lr is false)
+ */
 static void fold(struct model *m, struct vcpu *v, int t, enum lr lrs,
-		 bool new)
+		 bool new, bool pseudo)
 {
 	bool deact;
 
 	if (new)
-		mod_fold(m, v->cpu, t, v->nv, lrs == LR_DONE);
+		mod_fold(m, v->cpu, t, v->nv, pseudo, lrs == LR_DONE);
 	deact = v->active[t] && lrs != LR_ACTIVE;
 	v->active[t] = lrs == LR_ACTIVE;
 	/* vgic_irq_handle_resampling(): a low line writes 0 */
@@ -195,7 +200,10 @@ static void fold(struct model *m, struct vcpu *v, int t, enum lr lrs,
  * are off, so nothing else happens on this CPU, and a vcpu whose vgic
  * state another thread changes is halted first. A nested vcpu sometimes
  * runs its L2 guest, whose shadow LRs are never folded: at the exit,
- * vgic_v3_sync_nested() only clears L1's active state.
+ * vgic_v3_sync_nested() only clears L1's active state. After the fold,
+ * the guest's trapped DIR (EOImode 1) of a timer irq that is pending but
+ * not active, so in no LR (vgic_v{2,3}_deactivate()): KVM deactivates the
+ * physical PPI and folds a pseudo LR that is still pending.
  */
 static bool ev_run(struct model *m)
 {
@@ -203,7 +211,7 @@ static bool ev_run(struct model *m)
 	struct vcpu *v = &m->v[i];
 	bool l2 = v->nv && !rnd(m, 3), eoi[NT] = { false }, gh = false;
 	enum lr lr[NT] = { LR_NONE };
-	int l2_deact = 0;
+	int l2_deact = 0, dir_pending = 0;
 
 	if (v->cpu < 0)
 		return false;
@@ -241,20 +249,29 @@ static bool ev_run(struct model *m)
 			/* KVM deactivates here, folds an LR with no state */
 			m->n->cov[C_EOICOUNT]++;
 			hw_set(m, v->cpu, t, false);
-			fold(m, v, t, LR_DONE, v->newcode);
+			fold(m, v, t, LR_DONE, v->newcode, true);
 		} else if (lr[t] != LR_NONE && lr[t] != LR_OVF) {
-			fold(m, v, t, lr[t], v->newcode);
+			fold(m, v, t, lr[t], v->newcode, false);
 		}
+	}
+	for (t = 0; t < m->ntimers && !l2; t++) {	/* a trapped DIR */
+		if (v->active[t] || !v->level[t] || rnd(m, 8))
+			continue;
+		/* KVM deactivates here, folds an LR still pending */
+		dir_pending |= 1 << t;
+		hw_set(m, v->cpu, t, false);
+		fold(m, v, t, LR_PENDING, v->newcode, true);
 	}
 	if (!l2 && v->nv && v->newcode && !rnd(m, 3)) {
 		/* a guest hypervisor's LR, deactivated elsewhere or not */
 		gh = true;
 		m->n->cov[C_GH_FOLD]++;
-		mod_fold(m, v->cpu, rnd(m, m->ntimers), true, rnd(m, 2));
+		mod_fold(m, v->cpu, rnd(m, m->ntimers), true, false, rnd(m, 2));
 	}
-	tr(m, v->cpu, "cpu%d vcpu%d exits: LRs %s %s%s%s%s, bits %d %d",
+	tr(m, v->cpu, "cpu%d vcpu%d exits: LRs %s %s%s%s%s%s, bits %d %d",
 	   v->cpu, i, lr_names[lr[0]], lr_names[lr[1]],
 	   eoi[0] || eoi[1] ? ", EOI/DIR deactivated" : "",
+	   dir_pending ? ", DIR of a pending irq deactivated" : "",
 	   l2_deact ? ", L2 deactivated" : "",
 	   gh ? ", a guest hypervisor LR folded" : "",
 	   m->cpu[v->cpu].hw[STOCK][0], m->cpu[v->cpu].hw[STOCK][1]);

@@ -29,7 +29,7 @@ enum plant {
 	P_NONE, P_ACK_NOFWD, P_FOLD_LIVE, P_FOLD_NESTED, P_NO_LOAD_BEGIN,
 	P_LATE_LOAD_BEGIN, P_NO_MASK, P_NO_PM, P_NO_HOTPLUG_MASK,
 	P_TRUST_TRANSITION, P_TRUST_PRE_PATCH, P_SKIP_NO_GEN, P_LEARN_FAILED,
-	P_OWN_NOOP, P_WRONG_CPU, P_NO_HOTPLUG,
+	P_OWN_NOOP, P_WRONG_CPU, P_FOLD_PSEUDO, P_NO_HOTPLUG,
 	P_NR,
 };
 
@@ -47,9 +47,9 @@ enum klp_cb { CB_PRE_PATCH, CB_POST_PATCH, CB_PRE_UNPATCH, CB_POST_UNPATCH };
 enum cov {
 	C_SKIP0, C_SKIP1, C_SKIP_MIGRATED, C_ACK_FWD, C_ACK_NOFWD,
 	C_FOLD_LEARN0, C_FOLD_LIVE, C_FOLD_NESTED, C_GH_FOLD, C_EOICOUNT,
-	C_RESAMPLE, C_L2_DEACT, C_LOAD_BEGIN_FORGOT, C_HAMMER, C_FOREIGN,
-	C_FOREIGN_ELSEWHERE, C_WRITE_FAILED, C_MASK, C_HOTPLUG, C_PM,
-	C_KLP_REVERSE, C_OLD_LOAD, C_GEN_WRAP,
+	C_DIR_PENDING, C_RESAMPLE, C_L2_DEACT, C_LOAD_BEGIN_FORGOT, C_HAMMER,
+	C_FOREIGN, C_FOREIGN_ELSEWHERE, C_WRITE_FAILED, C_MASK, C_HOTPLUG,
+	C_PM, C_KLP_REVERSE, C_OLD_LOAD, C_GEN_WRAP,
 	C_NR,
 };
 
@@ -108,7 +108,8 @@ bool mod_load_timer(struct model *m, int c, int t, bool v, bool nv);
 void mod_written(struct model *m, int c, int t, bool v, int ret, bool own,
 		 int target_cpu);
 void mod_acked(struct model *m, int c, int t, bool fwd);
-void mod_fold(struct model *m, int c, int t, bool nv, bool deactivated);
+void mod_fold(struct model *m, int c, int t, bool nv, bool pseudo,
+	      bool deactivated);
 enum forget { F_MASK, F_HOTPLUG, F_PM };
 void mod_forget_cpu(struct model *m, int c, enum forget why);
 void mod_klp(struct model *m, enum klp_cb cb);
@@ -116,5 +117,8 @@ void mod_klp(struct model *m, enum klp_cb cb);
 /* ordering.c: 0 if the case shows what it should */
 int ordering_old_design(void);
 int ordering_new_design(void);
+
+/* pseudo.c: the pseudo-LR folds, step by step; the number of wrong skips */
+int pseudo_lr_cases(void);
 
 #endif /* VTC_MODEL_H */

@@ -37,6 +37,8 @@ const struct plant_info plants[P_NR] = {
 		"the load learns what it asked for though its write did nothing" },
 	[P_WRONG_CPU] = { "foreign-learnt-on-target-cpu",
 		"a foreign write learnt on the target vcpu's CPU, not the writer's" },
+	[P_FOLD_PSEUDO] = { "fold-pseudo-as-real",
+		"the fold takes KVM's pseudo LR for a real one (on_lr not read)" },
 	[P_NO_HOTPLUG] = { "no-hotplug-forget",
 		"hotplug callbacks forget nothing (KVM's CPU down still does)",
 		true },
@@ -110,20 +112,28 @@ void mod_acked(struct model *m, int c, int t, bool fwd)
 	vtc_cache_acked(gen(m), cc(m, c), t, fwd);
 }
 
-/* vtc_lr_folded(), from the patched vgic_v{2,3}_fold_lr(): a HW LR. */
-void mod_fold(struct model *m, int c, int t, bool nv, bool deactivated)
+/*
+ * vtc_lr_folded(), from the patched vgic_v{2,3}_fold_lr(): a HW LR;
+ * @pseudo: !irq->on_lr, KVM built it (EOIcount, trapped DIR).
+ */
+void mod_fold(struct model *m, int c, int t, bool nv, bool pseudo,
+	      bool deactivated)
 {
 	static const enum cov what[] = {
 		[VTC_FOLD_NONE] = C_FOLD_LIVE,
 		[VTC_FOLD_LEARNT] = C_FOLD_LEARN0,
 		[VTC_FOLD_FORGOT] = C_FOLD_NESTED,
+		[VTC_FOLD_FORGOT_PSEUDO] = C_DIR_PENDING,
 	};
 
 	if (m->plant == P_FOLD_LIVE)
 		deactivated = true;
 	if (m->plant == P_FOLD_NESTED)
 		nv = false;
-	m->n->cov[what[vtc_cache_fold(gen(m), cc(m, c), t, nv, deactivated)]]++;
+	if (m->plant == P_FOLD_PSEUDO)
+		pseudo = false;
+	m->n->cov[what[vtc_cache_fold(gen(m), cc(m, c), t, nv, pseudo,
+				      deactivated)]]++;
 }
 
 /*
