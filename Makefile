@@ -85,7 +85,7 @@ klp-diff:
 checkpatch:
 	@kdir=$(KDIR_CMD) && \
 	"$$kdir/scripts/checkpatch.pl" --no-tree -q -f \
-		src/*.c src/mirror/*.c include/*.h && \
+		src/*.c src/mirror/*.c include/*.h tests/modules/*.c && \
 	echo "checkpatch: clean"
 
 # DKMS: the version is written once, in dkms.conf. The source tree dkms

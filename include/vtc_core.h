@@ -40,6 +40,7 @@ void vtc_count_stock_load(void);
 
 /* From the klp callbacks. */
 void vtc_trust(bool on);
+void vtc_trust_off(enum vtc_inval why);
 
 /* Stable attachment points for bpftrace and kprobes (scripts/vtc-*.bt). */
 noinline __noipa void vtc_hook_skip(int cpu, int timer, int vcpu_id);

@@ -32,7 +32,7 @@
  * makes such a build for the upgrade test).
  */
 #define VTC_STATE_ID		0x76746302UL
-#define VTC_STATE_VERSION	2
+#define VTC_STATE_VERSION	3
 
 /* Why what was known of a bit was thrown away. */
 enum vtc_inval {
@@ -85,10 +85,17 @@ struct vtc_vcpu {
 	u64 skipped;
 };
 
-/* One per loaded module, in its own data. */
+/*
+ * One per loaded module, in its own data, on vtc_shared->members from
+ * attach to detach. The callbacks are called under vtc_shared->lock, but
+ * for counting_stop (it sleeps), which is called with a reference on @mod.
+ */
 struct vtc_member {
+	struct list_head node;
 	struct module *mod;
-	void (*replaced)(const char *by);	/* its patch was replaced */
+	bool (*live)(void);			/* its klp patch is enabled */
+	void (*superseded)(const char *by);	/* another build took over */
+	void (*counting_stop)(void);		/* unregister its probes */
 };
 
 struct vtc_shared {
@@ -107,11 +114,21 @@ struct vtc_shared {
 	struct lock_class_key lock_key;
 	char lock_name[24];
 	spinlock_t lock;		/* owner fields, vcpus */
-	/* The module whose patch was enabled last; its probes count. */
+	/*
+	 * The module whose patch began enabling last (or to which a disabled
+	 * build handed it back): its callbacks and its watch of other
+	 * livepatches act, and its probes count while its patch is off.
+	 */
 	const struct vtc_member *owner;
 	char owner_name[MODULE_NAME_LEN];
 	unsigned long takeovers;	/* upgrades (and re-enables) */
 	unsigned long modules;		/* modules ever attached */
+
+	struct list_head members;	/* struct vtc_member, by node */
+
+	/* Another livepatch that keeps trust off, or replaced the patch. */
+	char foreign_patch[MODULE_NAME_LEN];
+	char foreign_func[64];
 
 	struct vtc_trust trust;
 	struct vtc_pcpu __percpu *pcpu;
@@ -123,10 +140,15 @@ extern struct vtc_shared *vtc_shared;
 extern struct vtc_pcpu __percpu *vtc_pcpu;
 
 int vtc_retry(int (*try)(void *arg), void *arg);
-int vtc_state_attach(const struct vtc_member *me);
+int vtc_state_attach(struct vtc_member *me);
 void vtc_state_detach(void);
+void vtc_state_patching(void);
 void vtc_state_enabled(void);
+bool vtc_state_unpatched(void);
 bool vtc_state_owner(void);
+bool vtc_state_claim(void);
+bool vtc_state_member_mod(const struct module *mod);
+void vtc_state_foreign(const char *patch, const char *func);
 
 struct kvm_vcpu;
 struct seq_file;

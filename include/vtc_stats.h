@@ -10,6 +10,7 @@ struct dentry;
 /* What the stats file shows of the layers above it. */
 struct vtc_stats_src {
 	const char *(*patch_state)(void);	/* enabled, disabled, ... */
+	const char *(*replaced_by)(void);	/* the patch that replaced it */
 	unsigned long (*probe_missed)(void);	/* counting probes' misses */
 };
 

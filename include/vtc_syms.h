@@ -9,6 +9,7 @@ struct vtc_sym {
 };
 
 int vtc_syms_resolve(const struct vtc_sym *syms, int n);
+unsigned long vtc_sym_addr(const char *name);
 unsigned long vtc_sym_size(const char *name);
 
 #endif /* VTC_SYMS_H */

@@ -320,11 +320,13 @@ void vtc_cpu_forget(enum vtc_inval why)
 }
 
 /*
- * klp callbacks: trust begins at post_patch (every task runs the patched
- * code) and ends at pre_patch and pre_unpatch. A new generation voids
- * everything learnt before it, on every CPU at once.
+ * Trust begins at post_patch (every task runs the patched code), or when
+ * no other livepatch touches a watched function any more; it ends at
+ * pre_patch, pre_unpatch and when another livepatch is about to touch one
+ * (@why). A new generation voids everything learnt before it, on every
+ * CPU at once.
  */
-void vtc_trust(bool on)
+static void vtc_trust_set(bool on, enum vtc_inval why)
 {
 	unsigned long flags;
 
@@ -335,8 +337,18 @@ void vtc_trust(bool on)
 	/* Before the transition klp starts next (it has its own barriers). */
 	smp_mb();
 	local_irq_save(flags);
-	vtc_inval(this_cpu_ptr(vtc_pcpu), VTC_INV_TRANSITION);
+	vtc_inval(this_cpu_ptr(vtc_pcpu), why);
 	local_irq_restore(flags);
+}
+
+void vtc_trust(bool on)
+{
+	vtc_trust_set(on, VTC_INV_TRANSITION);
+}
+
+void vtc_trust_off(enum vtc_inval why)
+{
+	vtc_trust_set(false, why);
 }
 
 /* Counting probes, patch off: the stock kernel's writes and loads. */

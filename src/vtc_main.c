@@ -10,15 +10,18 @@
  * enables the patch too). A failure before the patch unwinds everything
  * before it, so a refused load leaves nothing behind.
  *
- * The cache is trusted only between the post_patch and pre_unpatch
- * callbacks: during a transition old and new code run side by side, and
- * the old code learns nothing from the writes it makes.
+ * The patch is not cumulative (docs/design.md, "Other livepatches"): klp
+ * stacks it with the host's other livepatches and leaves them as they
+ * are. The cache is trusted only between the post_patch and pre_unpatch
+ * callbacks, and not while another livepatch touches a function it
+ * replaces (vtc_watch.c): during a transition old and new code run side by
+ * side, and the other code learns nothing from the writes it makes.
  *
  * Upgrade in place: a newer build, loaded under another module name,
- * replaces this patch with klp atomic replace and takes over the shared
- * state (vtc_state.c). No callback of the replaced patch runs then: the
- * newer module tells this one (vtc_replaced()); it refuses "enable", and
- * frees nothing the newer module uses when it is unloaded.
+ * stacks its patch on top of this one and takes over the shared state
+ * (vtc_state.c); once every task runs its copies, this module is told
+ * (vtc_superseded()), disables its own patch underneath, refuses
+ * "enable", and frees nothing the newer module uses when it is unloaded.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,6 +31,8 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/namei.h>
+#include <linux/fs.h>
+#include <linux/workqueue.h>
 #include <linux/slab.h>
 #include <linux/utsname.h>
 #include <asm/virt.h>
@@ -37,6 +42,7 @@
 #include "vtc_probe.h"
 #include "vtc_stats.h"
 #include "vtc_syms.h"
+#include "vtc_watch.h"
 #include "vtc_expect.h"
 
 /*
@@ -70,6 +76,7 @@ enum vtc_patch_state {
 	VTC_PATCH_ENABLING,
 	VTC_PATCH_ENABLED,
 	VTC_PATCH_DISABLING,
+	VTC_PATCH_REPLACED,	/* by another vendor's cumulative patch */
 };
 
 static int vtc_patch_state = VTC_PATCH_DISABLED;
@@ -79,24 +86,15 @@ static const char *const vtc_patch_state_names[] = {
 	[VTC_PATCH_ENABLING]	= "enabling",
 	[VTC_PATCH_ENABLED]	= "enabled",
 	[VTC_PATCH_DISABLING]	= "disabling",
+	[VTC_PATCH_REPLACED]	= "replaced",
 };
 
-/* Set once a newer module took over; this one then only waits for rmmod. */
+/* Set once a newer build took over; this one then only waits for rmmod. */
 static bool vtc_replaced_flag;
 static char vtc_replaced_by[MODULE_NAME_LEN];
 
-/*
- * A replaced patch gets no callback: klp just drops it once the new one
- * is in place. The module that replaced it says so (vtc_state_enabled()),
- * under the shared state's lock, which keeps this module loaded meanwhile.
- */
-static void vtc_replaced(const char *by)
-{
-	strscpy(vtc_replaced_by, by, sizeof(vtc_replaced_by));
-	WRITE_ONCE(vtc_replaced_flag, true);
-	WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
-	pr_info("replaced by %s: this module can be unloaded\n", by);
-}
+/* The patch registered last (klp_mutex or vtc_enable_mutex held). */
+static struct klp_patch *vtc_patch;
 
 static bool vtc_is_replaced(void)
 {
@@ -110,53 +108,170 @@ static const char *vtc_patch_state_name(void)
 	return vtc_patch_state_names[READ_ONCE(vtc_patch_state)];
 }
 
-static const struct vtc_member vtc_me = {
+static const char *vtc_replaced_name(void)
+{
+	if (vtc_is_replaced() ||
+	    READ_ONCE(vtc_patch_state) == VTC_PATCH_REPLACED)
+		return vtc_replaced_by;
+	return "-";
+}
+
+/*
+ * Superseded by a newer build: its copies run in every task, on top of
+ * this module's patch. That patch is disabled from a work item (klp_mutex
+ * is held here, and klp exports no disable but its sysfs file), so that
+ * this module can be unloaded.
+ */
+static void vtc_retire_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(vtc_retire_work, vtc_retire_fn);
+
+static void vtc_retire_fn(struct work_struct *work)
+{
+	static const char path[] = "/sys/kernel/livepatch/" KBUILD_MODNAME "/enabled";
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t ret;
+
+	f = filp_open(path, O_WRONLY, 0);
+	if (IS_ERR(f))
+		return;		/* disabled and gone already */
+	ret = kernel_write(f, "0", 1, &pos);
+	filp_close(f, NULL);
+	/* -EBUSY: another transition runs; -EINVAL: disabled already. */
+	if (ret == -EBUSY)
+		queue_delayed_work(system_dfl_wq, &vtc_retire_work, HZ / 10);
+	else if (ret < 0 && ret != -EINVAL)
+		pr_warn("superseded by %s, but disabling this patch failed (%zd): disable it by hand\n",
+			vtc_replaced_by, ret);
+}
+
+/* Called under the shared state's lock, which keeps this module loaded. */
+static void vtc_superseded(const char *by)
+{
+	strscpy(vtc_replaced_by, by, sizeof(vtc_replaced_by));
+	WRITE_ONCE(vtc_replaced_flag, true);
+	if (vtc_patch && vtc_patch->enabled) {
+		pr_info("superseded by %s: disabling this patch underneath it\n", by);
+		queue_delayed_work(system_dfl_wq, &vtc_retire_work, 0);
+	} else {
+		pr_info("replaced by %s: this module can be unloaded\n", by);
+	}
+}
+
+static bool vtc_patch_live(void)
+{
+	struct klp_patch *p = READ_ONCE(vtc_patch);
+
+	return p && READ_ONCE(p->enabled);
+}
+
+static struct vtc_member vtc_me = {
 	.mod		= THIS_MODULE,
-	.replaced	= vtc_replaced,
+	.live		= vtc_patch_live,
+	.superseded	= vtc_superseded,
+	.counting_stop	= vtc_counting_stop,
+};
+
+/* For the watch: this module's patch, if it is enabled and settled. */
+static struct klp_patch *vtc_watch_patch(void)
+{
+	if (vtc_is_replaced() ||
+	    READ_ONCE(vtc_patch_state) != VTC_PATCH_ENABLED)
+		return NULL;
+	return vtc_patch;
+}
+
+/* klp_mutex held: no other livepatch touches a watched function now. */
+static void vtc_watch_cleared(void)
+{
+	vtc_trust(true);
+}
+
+/* The stock code runs: per-vcpu state can go, stock writes are counted. */
+static void vtc_stock_runs(void)
+{
+	vtc_vcpu_free_all();
+	if (vtc_counting_start())
+		pr_warn("the stock kernel's loads and writes are not counted\n");
+}
+
+/*
+ * klp_mutex held: a cumulative patch (@by) replaced this one with klp
+ * atomic replace, which runs no callback of the replaced patch; the watch
+ * turned trust off before its transition began. "enable" stacks the cache
+ * on top of it again.
+ */
+static void vtc_replaced_foreign(const char *by)
+{
+	strscpy(vtc_replaced_by, by, sizeof(vtc_replaced_by));
+	vtc_stock_runs();
+	WRITE_ONCE(vtc_patch_state, VTC_PATCH_REPLACED);
+	pr_info("replaced by %s: the stock code runs; enable stacks the cache on top again\n",
+		by);
+}
+
+static const struct vtc_watch_ops vtc_watch_ops = {
+	.patch		= vtc_watch_patch,
+	.clear		= vtc_watch_cleared,
+	.replaced	= vtc_replaced_foreign,
 };
 
 static int vtc_pre_patch(struct klp_object *obj)
 {
+	int ret;
+
+	/* Never on top of another vendor's version of a replaced function. */
+	ret = vtc_watch_refuse(vtc_patch);
+	if (ret)
+		return ret;
 	WRITE_ONCE(vtc_patch_state, VTC_PATCH_ENABLING);
+	vtc_state_patching();
 	vtc_trust(false);
 	return 0;
 }
 
 static void vtc_post_patch(struct klp_object *obj)
 {
-	/* klp has dropped the patch we replaced, if any: its module is told. */
+	/* Every task runs this build's copies: other builds are superseded. */
 	vtc_state_enabled();
-	/* Every task now runs the new code: knowledge starts from here. */
-	vtc_trust(true);
 	WRITE_ONCE(vtc_patch_state, VTC_PATCH_ENABLED);
+	/* Knowledge starts from here, unless another livepatch is in the way. */
+	if (vtc_watch_clear(vtc_patch))
+		vtc_trust(true);
 	pr_info("enabled: caching timer PPI active state\n");
 }
 
 static void vtc_pre_unpatch(struct klp_object *obj)
 {
+	/* A superseded build disabling itself underneath the newer one. */
+	if (!vtc_state_owner())
+		return;
 	WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLING);
 	vtc_trust(false);
 }
 
 static void vtc_post_unpatch(struct klp_object *obj)
 {
-	/*
-	 * An upgrade that did not complete (reversed, or refused after
-	 * pre_patch): the replaced patch runs alone again and keeps its
-	 * shadows, counters and trust, as after its own post_patch.
-	 */
-	if (klp_get_prev_state(VTC_STATE_ID)) {
-		vtc_trust(true);
-		WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
-		pr_info("upgrade reversed: the replaced patch runs again\n");
+	WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
+	/* Superseded: the newer build's copies ran on top all along. */
+	if (!vtc_state_owner()) {
+		pr_info("disabled underneath %s: this module can be unloaded\n",
+			vtc_replaced_by);
 		return;
 	}
-	/* Nobody runs the patched code any more: its per-vcpu state can go. */
-	vtc_vcpu_free_all();
-	/* Stock code runs: count its loads and writes. */
-	if (vtc_counting_start())
-		pr_warn("the stock kernel's loads and writes are not counted\n");
-	WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
+	/*
+	 * Another build's patch is still enabled (an upgrade reversed, or
+	 * this build disabled before the one it superseded was gone): its
+	 * copies run alone again, and it takes the state back.
+	 */
+	if (vtc_state_unpatched()) {
+		if (vtc_watch_clear(vtc_patch))
+			vtc_trust(true);
+		pr_info("disabled: the other build's patch runs again\n");
+		return;
+	}
+	/* Nobody runs the patched code any more. */
+	vtc_stock_runs();
 	pr_info("disabled: stock timer PPI programming\n");
 }
 
@@ -169,7 +284,6 @@ struct vtc_patch_set {
 	struct list_head node;
 	struct klp_patch patch;
 	struct klp_object objs[2];
-	struct klp_state states[2];
 	struct klp_func funcs[];
 };
 
@@ -209,6 +323,7 @@ static int vtc_funcs_fill(struct klp_func *funcs)
 
 static int vtc_patch_enable(void)
 {
+	struct klp_patch *prev;
 	struct vtc_patch_set *set;
 	int ret, n;
 
@@ -219,7 +334,8 @@ static int vtc_patch_enable(void)
 		ret = -EBUSY;
 		goto out;
 	}
-	if (READ_ONCE(vtc_patch_state) != VTC_PATCH_DISABLED) {
+	if (READ_ONCE(vtc_patch_state) != VTC_PATCH_DISABLED &&
+	    READ_ONCE(vtc_patch_state) != VTC_PATCH_REPLACED) {
 		pr_err("cannot enable: the patch is %s\n",
 		       vtc_patch_state_name());
 		ret = -EBUSY;
@@ -245,26 +361,26 @@ static int vtc_patch_enable(void)
 	set->objs[0].callbacks.pre_unpatch = vtc_pre_unpatch;
 	set->objs[0].callbacks.post_unpatch = vtc_post_unpatch;
 	/*
-	 * Always a cumulative patch: a newer build atomically replaces an
-	 * older one, and declares the state it hands over.
+	 * Not cumulative, and no klp_state: the host's other livepatches stay
+	 * as they are, and none of them has to know of this one.
 	 */
-	set->states[0].id = VTC_STATE_ID;
-	set->states[0].version = VTC_STATE_VERSION;
-	set->states[0].data = vtc_shared;
 	set->patch.mod = THIS_MODULE;
 	set->patch.objs = set->objs;
-	set->patch.states = set->states;
-	set->patch.replace = true;
+	set->patch.replace = false;
 
 	/* The patched code counts for itself: nothing stays on the path. */
 	vtc_counting_stop();
+	prev = vtc_patch;
+	WRITE_ONCE(vtc_patch, &set->patch);
 	ret = klp_enable_patch(&set->patch);
 	if (ret) {
 		/* klp has unwound and released it synchronously. */
 		pr_err("klp_enable_patch failed: %d\n", ret);
-		WRITE_ONCE(vtc_patch_state, VTC_PATCH_DISABLED);
+		WRITE_ONCE(vtc_patch, prev);
 		kfree(set);
-		vtc_counting_start();
+		/* Its patch off, the owner counts the stock code again. */
+		if (vtc_state_owner())
+			vtc_counting_start();
 		goto out;
 	}
 	list_add(&set->node, &vtc_patch_sets);
@@ -353,6 +469,7 @@ static const struct file_operations vtc_control_fops = {
 
 static const struct vtc_stats_src vtc_stats_src = {
 	.patch_state	= vtc_patch_state_name,
+	.replaced_by	= vtc_replaced_name,
 	.probe_missed	= vtc_counting_missed,
 };
 
@@ -406,6 +523,12 @@ static int __init vtc_init(void)
 			return ret;
 	}
 
+	for (i = 0; i < ARRAY_SIZE(vtc_mirrors); i++) {
+		ret = vtc_watch_funcs(vtc_mirrors[i]->funcs);
+		if (ret)
+			return ret;
+	}
+
 	/* A newer build continues the loaded one's cache and counters. */
 	ret = vtc_state_attach(&vtc_me);
 	if (ret)
@@ -413,15 +536,21 @@ static int __init vtc_init(void)
 	ret = vtc_probes_init();
 	if (ret)
 		goto err_state;
+	ret = vtc_watch_init(&vtc_watch_ops);
+	if (ret)
+		goto err_probes;
 	if (vtc_enable_at_load) {
 		ret = vtc_patch_enable();
 		if (ret)
-			goto err_probes;
+			goto err_watch;
 	} else {
 		pr_info("enable=0: loaded with the patch off\n");
-		ret = vtc_counting_start();
-		if (ret)
-			goto err_probes;
+		/* Only the owner counts, and only while no build's patch is live. */
+		if (vtc_state_claim() && !vtc_state_unpatched()) {
+			ret = vtc_counting_start();
+			if (ret)
+				goto err_watch;
+		}
 	}
 	vtc_debugfs_init();
 	vtc_sysfs_init();
@@ -430,6 +559,8 @@ static int __init vtc_init(void)
 		vtc_host_irq[0], vtc_host_irq[1], VTC_RELEASE);
 	return 0;
 
+err_watch:
+	vtc_watch_exit();
 err_probes:
 	vtc_probes_exit();
 err_state:
@@ -442,6 +573,8 @@ static void __exit vtc_exit(void)
 {
 	vtc_sysfs_exit();
 	debugfs_remove_recursive(vtc_dir);
+	vtc_watch_exit();
+	cancel_delayed_work_sync(&vtc_retire_work);
 	vtc_probes_exit();
 	vtc_state_detach();
 	vtc_patch_sets_free();

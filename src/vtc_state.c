@@ -24,7 +24,7 @@
 
 struct vtc_shared *vtc_shared;
 struct vtc_pcpu __percpu *vtc_pcpu;
-static const struct vtc_member *vtc_me;
+static struct vtc_member *vtc_me;
 
 /*
  * klp shadow variables are keyed by an address: this one is the same in
@@ -59,6 +59,10 @@ static int vtc_shared_ctor(void *obj, void *data, void *ctor_data)
 	s->modules = 1;
 	s->pcpu = n->pcpu;
 	INIT_LIST_HEAD(&s->vcpus);
+	INIT_LIST_HEAD(&s->members);
+	list_add(&vtc_me->node, &s->members);
+	strscpy(s->foreign_patch, "-", sizeof(s->foreign_patch));
+	strscpy(s->foreign_func, "-", sizeof(s->foreign_func));
 	n->used = true;
 	return 0;
 }
@@ -146,7 +150,7 @@ static int vtc_try_attach(void *arg)
 }
 
 /* Find the loaded state and take a reference, or create it. */
-int vtc_state_attach(const struct vtc_member *me)
+int vtc_state_attach(struct vtc_member *me)
 {
 	struct vtc_attach a = {};
 	struct vtc_shared *s;
@@ -169,6 +173,7 @@ int vtc_state_attach(const struct vtc_member *me)
 	}
 	spin_lock_irqsave(&s->lock, flags);
 	s->modules++;
+	list_add_tail(&me->node, &s->members);
 	pr_info("state: taking over from %s, version %u, %d vcpus, %u modules loaded\n",
 		s->owner ? s->owner_name : "(none)", s->version, s->nr_vcpus,
 		refcount_read(&s->refs));
@@ -193,6 +198,7 @@ void vtc_state_detach(void)
 		s->owner = NULL;
 		strscpy(s->owner_name, "-", sizeof(s->owner_name));
 	}
+	list_del(&vtc_me->node);
 	spin_unlock_irqrestore(&s->lock, flags);
 
 	if (!refcount_dec_and_test(&s->refs)) {
@@ -211,35 +217,130 @@ void vtc_state_detach(void)
 	pr_info("state: freed\n");
 }
 
+static void vtc_set_owner(struct vtc_shared *s, const struct vtc_member *m,
+			  const char *name)
+{
+	s->owner = m;
+	strscpy(s->owner_name, name, sizeof(s->owner_name));
+}
+
 /*
- * post_patch: the transition is complete, and klp has dropped the patch
- * this one replaced, if any, without running any of its callbacks. Its
- * module stays loaded until someone unloads it: it is told, under the
- * lock, which keeps it loaded while it is called (it clears its owner
- * pointer under the lock when it unloads).
+ * pre_patch (klp_mutex held): this build's patch begins enabling, and it
+ * becomes the owner. The previous owner's counting probes go: with any
+ * build's patch live, the stock path must carry no probe. That module
+ * cannot go away while it is called: a reference is taken under the lock
+ * (unregistering a probe sleeps, so not under it).
  */
-void vtc_state_enabled(void)
+void vtc_state_patching(void)
 {
 	struct vtc_shared *s = vtc_shared;
 	const struct vtc_member *old;
 	unsigned long flags;
+	bool got = false;
 
 	spin_lock_irqsave(&s->lock, flags);
 	old = s->owner;
-	if (old != vtc_me) {
-		s->owner = vtc_me;
-		strscpy(s->owner_name, KBUILD_MODNAME, sizeof(s->owner_name));
-		if (old)
-			old->replaced(KBUILD_MODNAME);
+	vtc_set_owner(s, vtc_me, KBUILD_MODNAME);
+	if (old && old != vtc_me)
+		got = try_module_get(old->mod);
+	spin_unlock_irqrestore(&s->lock, flags);
+	if (got) {
+		old->counting_stop();
+		module_put(old->mod);
 	}
+}
+
+/*
+ * post_patch (klp_mutex held): every task runs this build's copies. Every
+ * other loaded build is told that it was superseded: one whose patch is
+ * still enabled underneath then disables it, so that it can be unloaded.
+ */
+void vtc_state_enabled(void)
+{
+	struct vtc_shared *s = vtc_shared;
+	struct vtc_member *m;
+	unsigned long flags;
+
+	spin_lock_irqsave(&s->lock, flags);
+	vtc_set_owner(s, vtc_me, KBUILD_MODNAME);
+	list_for_each_entry(m, &s->members, node)
+		if (m != vtc_me)
+			m->superseded(KBUILD_MODNAME);
 	s->takeovers++;
 	spin_unlock_irqrestore(&s->lock, flags);
 }
 
-/* Should this module's counting probes count? */
+/*
+ * post_unpatch of the owner (klp_mutex held): if another build's patch is
+ * still enabled, its copies run alone again and it becomes the owner: true.
+ * False if the stock code runs.
+ */
+bool vtc_state_unpatched(void)
+{
+	struct vtc_shared *s = vtc_shared;
+	struct vtc_member *m;
+	unsigned long flags;
+	bool other = false;
+
+	spin_lock_irqsave(&s->lock, flags);
+	list_for_each_entry(m, &s->members, node) {
+		if (m != vtc_me && m->live()) {
+			vtc_set_owner(s, m, module_name(m->mod));
+			other = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&s->lock, flags);
+	return other;
+}
+
+/* Should this module's callbacks, watch and counting probes act? */
 bool vtc_state_owner(void)
 {
 	return READ_ONCE(vtc_shared->owner) == vtc_me;
+}
+
+/* Become the owner if there is none (a build loaded with the patch off). */
+bool vtc_state_claim(void)
+{
+	struct vtc_shared *s = vtc_shared;
+	unsigned long flags;
+	bool mine;
+
+	spin_lock_irqsave(&s->lock, flags);
+	if (!s->owner)
+		vtc_set_owner(s, vtc_me, KBUILD_MODNAME);
+	mine = s->owner == vtc_me;
+	spin_unlock_irqrestore(&s->lock, flags);
+	return mine;
+}
+
+/* Is @mod a loaded build of vtimer-cache (not another vendor's patch)? */
+bool vtc_state_member_mod(const struct module *mod)
+{
+	struct vtc_shared *s = vtc_shared;
+	struct vtc_member *m;
+	unsigned long flags;
+	bool found = false;
+
+	spin_lock_irqsave(&s->lock, flags);
+	list_for_each_entry(m, &s->members, node)
+		if (m->mod == mod)
+			found = true;
+	spin_unlock_irqrestore(&s->lock, flags);
+	return found;
+}
+
+/* The other livepatch that keeps trust off ("-" for none), for stats. */
+void vtc_state_foreign(const char *patch, const char *func)
+{
+	struct vtc_shared *s = vtc_shared;
+	unsigned long flags;
+
+	spin_lock_irqsave(&s->lock, flags);
+	strscpy(s->foreign_patch, patch, sizeof(s->foreign_patch));
+	strscpy(s->foreign_func, func, sizeof(s->foreign_func));
+	spin_unlock_irqrestore(&s->lock, flags);
 }
 
 /*

@@ -29,7 +29,7 @@
 #include "vtc_core.h"
 #include "vtc_stats.h"
 
-#define VTC_STATS_VERSION	3
+#define VTC_STATS_VERSION	4
 
 static const struct vtc_stats_src *vtc_src;
 
@@ -100,7 +100,7 @@ static const char *const vtc_timer_names[VTC_NR_TIMERS] = {
 static void vtc_state_show(struct seq_file *m)
 {
 	struct vtc_shared *s = vtc_shared;
-	char owner[MODULE_NAME_LEN];
+	char owner[MODULE_NAME_LEN], foreign[MODULE_NAME_LEN], func[64];
 	unsigned long flags, takeovers, modules;
 	unsigned int refs;
 
@@ -109,7 +109,11 @@ static void vtc_state_show(struct seq_file *m)
 	takeovers = s->takeovers;
 	modules = s->modules;
 	refs = refcount_read(&s->refs);
+	strscpy(foreign, s->foreign_patch, sizeof(foreign));
+	strscpy(func, s->foreign_func, sizeof(func));
 	spin_unlock_irqrestore(&s->lock, flags);
+	seq_printf(m, "foreign.patch %s\n", foreign);
+	seq_printf(m, "foreign.func %s\n", func);
 
 	seq_printf(m, "module %s\n", KBUILD_MODNAME);
 	seq_printf(m, "state.version %u\n", s->version);
@@ -135,6 +139,7 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "version %d\n", VTC_STATS_VERSION);
 	gen = vtc_trust_gen(&vtc_shared->trust);
 	seq_printf(m, "patch %s\n", vtc_src->patch_state());
+	seq_printf(m, "replaced_by %s\n", vtc_src->replaced_by());
 	seq_printf(m, "trusted %d\n", gen != 0);
 	seq_printf(m, "generation %lu\n", gen);
 	seq_printf(m, "probe_missed %lu\n", vtc_src->probe_missed());

@@ -96,6 +96,17 @@ int vtc_syms_resolve(const struct vtc_sym *syms, int n)
 	return 0;
 }
 
+/* Address of a vmlinux symbol, or 0 if it is not there exactly once. */
+unsigned long vtc_sym_addr(const char *name)
+{
+	struct vtc_match m = { };
+
+	if (vtc_syms_bootstrap())
+		return 0;
+	vtc_each_match(vtc_match_cb, name, &m);
+	return m.count == 1 ? m.addr : 0;
+}
+
 /* Size of a vmlinux function, or 0 if it is not there exactly once. */
 unsigned long vtc_sym_size(const char *name)
 {

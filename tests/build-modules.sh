@@ -13,6 +13,18 @@
 #   vtimer_cache_v9.ko       another shared-state layout version: must be
 #                            refused next to the shipped one, both ways
 #
+# and the foreign livepatches the module must live beside
+# (tests/vm/module-coexist.sh), each in its own copy too:
+#
+#   test_klp_livepatch.ko    the kernel's livepatch selftest module (KDIR's
+#                            tools/testing/selftests/livepatch/test_modules):
+#                            a non-cumulative patch of cmdline_proc_show
+#   test_klp_atomic_replace.ko  the same directory's; with replace=1 a
+#                            cumulative patch (of meminfo_proc_show)
+#   klp_foreign_ack.ko       tests/modules/: a non-cumulative patch of a
+#                            function vtimer_cache replaces,
+#                            kvm_arch_timer_handler, with the stock code
+#
 # The test variants are the shipped sources changed in their private copy
 # by the edits below, each checked to apply: the shipped module carries no
 # test-only code.
@@ -38,7 +50,7 @@ kver=$(make -s -C "$kdir" kernelversion) || die "$kdir is not a kernel tree"
 
 out=$top/build/$series
 mkdir -p "$out"
-rm -f "$out"/vtimer_cache*.ko
+rm -f "$out"/vtimer_cache*.ko "$out"/test_klp_*.ko "$out"/klp_foreign_ack.ko
 
 # edit FILE SED_EXPR PATTERN: apply SED_EXPR to FILE in the copy, which
 # must contain PATTERN (a test variant that silently built the shipped
@@ -54,15 +66,28 @@ build() {
 	cp "$d/${2:-vtimer_cache}.ko" "$out/$1.ko"
 }
 
-for name in vtimer_cache vtimer_cache-skew vtimer_cache-missing vtimer_cache_v2 vtimer_cache_v9; do
+# The foreign livepatches' directories build with a Kbuild of their own
+# (the selftests' Makefile would build all fourteen of its modules).
+selftests=$kdir/tools/testing/selftests/livepatch/test_modules
+for name in vtimer_cache vtimer_cache-skew vtimer_cache-missing vtimer_cache_v2 vtimer_cache_v9 \
+	test_klp_livepatch test_klp_atomic_replace klp_foreign_ack; do
 	d=$out/tree-$name
 	rm -rf "$d"
 	mkdir -p "$d"
-	# Sources only: no objects, .cmd files or generated headers.
-	(cd "$top" && tar -c --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
-		--exclude='*.mod.c' --exclude='.*.cmd' --exclude='*.a' --exclude=gen \
-		--exclude=modules.order --exclude=Module.symvers \
-		dkms.conf Kbuild src include scripts/gen-expect.sh) | tar -x -C "$d"
+	case $name in
+	vtimer_cache*)
+		# Sources only: no objects, .cmd files or generated headers.
+		(cd "$top" && tar -c --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
+			--exclude='*.mod.c' --exclude='.*.cmd' --exclude='*.a' --exclude=gen \
+			--exclude=modules.order --exclude=Module.symvers \
+			dkms.conf Kbuild src include scripts/gen-expect.sh) | tar -x -C "$d" ;;
+	test_klp_*)
+		[ -f "$selftests/$name.c" ] || die "no $selftests/$name.c"
+		cp "$selftests/$name.c" "$d/"
+		echo "obj-m := $name.o" >"$d/Kbuild" ;;
+	klp_foreign_ack)
+		cp "$top/tests/modules/Kbuild" "$top/tests/modules/$name.c" "$d/" ;;
+	esac
 	case $name in
 	vtimer_cache)
 		build "$name" ;;
@@ -75,9 +100,13 @@ for name in vtimer_cache vtimer_cache-skew vtimer_cache-missing vtimer_cache_v2 
 	vtimer_cache_v2)
 		build "$name" vtimer_cache_v2 ;;
 	vtimer_cache_v9)
-		edit include/vtc_state.h 's/^#define VTC_STATE_VERSION\t2$/#define VTC_STATE_VERSION\t3/' \
-			"$(printf '^#define VTC_STATE_VERSION\t2$')"
+		edit include/vtc_state.h 's/^#define VTC_STATE_VERSION\t3$/#define VTC_STATE_VERSION\t4/' \
+			"$(printf '^#define VTC_STATE_VERSION\t3$')"
 		build "$name" vtimer_cache_v9 ;;
+	*)
+		make -s -C "$kdir" M="$d" modules
+		cp "$d/$name.ko" "$out/$name.ko" ;;
 	esac
 done
-echo "build-modules.sh: Linux $kver: $(cd "$top" && ls build/"$series"/vtimer_cache*.ko | tr '\n' ' ')"
+echo "build-modules.sh: Linux $kver: $(cd "$top" && ls build/"$series"/vtimer_cache*.ko \
+	build/"$series"/test_klp_*.ko build/"$series"/klp_foreign_ack.ko | tr '\n' ' ')"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Upgrade in place: a newer build (vtimer_cache_v2, tests/build-modules.sh)
-# replaces the loaded vtimer_cache with klp atomic replace while VMs run.
+# stacks its (non-cumulative) patch on the loaded vtimer_cache while VMs
+# run, and the superseded build disables its own patch underneath.
 # The cache, the counters and the per-vcpu shadows carry over, skipping
 # goes on with no wrong skip, every timer interrupt arrives, the stock
 # kvm_timer_vcpu_load_gic() never runs in between (a kprobe inside its
@@ -93,7 +94,7 @@ vtc_expect "stock kernel: the probe in the stock body fires" "$(($(stock_hits) -
 
 # --- v1 ------------------------------------------------------------------
 vtc_check "load $V1 (verify=1)" load $V1 verify=1 diag=1
-vtc_check "$V1: patch uses atomic replace" grep -qx 1 $VTC_LP/replace
+vtc_check "$V1: patch is not cumulative (replace 0)" grep -qx 0 $VTC_LP/replace
 h=$(stock_hits)
 vtc_check "$V1: mmio-user VM" vtc_vmm --gic "$gic" --iters 300 mmio-user
 vtc_check "$V1: timer-mmio VM" vtc_vmm --gic "$gic" --iters 100 timer-mmio
@@ -139,9 +140,9 @@ vtc_expect "no window: the stock body never ran during the upgrade" "$hits" "=="
 vtc_check "both VMs still running after the upgrade" kill -0 $vma $vmb
 vtc_check "$V1's patch gone from $LP" gone $V1
 vtc_check "only $V2 in $LP ($(patches))" test "$(patches)" = "$V2=1 "
-vtc_check "$V2: replace=1, transition=0" sh -c "grep -qx 1 $VTC_LP/replace && grep -qx 0 $VTC_LP/transition"
+vtc_check "$V2: replace=0, transition=0" sh -c "grep -qx 0 $VTC_LP/replace && grep -qx 0 $VTC_LP/transition"
 vtc_check "$V2: stats say enabled, trusted" test "$(vtc_stat patch) $(vtc_stat trusted)" = "enabled 1"
-vtc_check "$V2 owns the state, 2 modules attached, version 2" test "$(vtc_stat state.owner) $(vtc_stat state.modules) $(vtc_stat state.version)" = "$V2 2 2"
+vtc_check "$V2 owns the state, 2 modules attached, version 3" test "$(vtc_stat state.owner) $(vtc_stat state.modules) $(vtc_stat state.version)" = "$V2 2 3"
 vtc_expect "counters continued: loads" "$(vtc_stat loads)" ">" "$loads0"
 vtc_expect "counters continued: skipped" "$(vtc_stat skipped)" ">=" "$skipped0"
 vtc_expect "counters continued: issued" "$(vtc_stat issued)" ">=" "$issued0"
@@ -221,36 +222,36 @@ before=$(vtc_stat loads)
 vtc_expect "shadows before the refused load" "$(vtc_stat shadow.vcpus)" "==" 0
 dmesg -c >/dev/null
 if insmod /vtc/$BAD.ko 2>/dev/null; then
-	vtc_not_ok "$BAD (state version 3) refused on top of version 2"
+	vtc_not_ok "$BAD (state version 4) refused on top of version 3"
 else
-	vtc_ok "$BAD (state version 3) refused on top of version 2"
+	vtc_ok "$BAD (state version 4) refused on top of version 3"
 fi
 msg=$(dmesg | grep "$BAD:" | grep refusing)
 echo "# $msg"
-vtc_check "clear message" has "$msg" "state has version 2.*this build has version 3.*refusing to load"
+vtc_check "clear message" has "$msg" "state has version 3.*this build has version 4.*refusing to load"
 vtc_check "nothing of $BAD left" sh -c "! grep -q '^$BAD ' /proc/modules && test ! -d $LP/$BAD && test ! -d /sys/kernel/debug/$BAD"
 vtc_check "$V1 untouched: enabled, trusted, 1 module" test "$(vtc_stat patch) $(vtc_stat trusted) $(vtc_stat state.modules)" = "enabled 1 1"
 vtc_expect "$V1 counters kept" "$(vtc_stat loads)" ">=" "$before"
 vtc_check "$V1 still skips" vtc_vmm --gic "$gic" --iters 100 mmio-user
 vtc_check "disable $V1" vtc_disable
 vtc_check "rmmod $V1" rmmod $V1
-# The other way round: version 3 loaded alone starts fresh; the version 2
-# build is then refused (by the state check; klp would refuse it too).
+# The other way round: version 4 loaded alone starts fresh; the version 3
+# build is then refused by the state check.
 vtc_check "$BAD alone loads, fresh state" load $BAD
-vtc_check "$BAD: state.version 3" test "$(vtc_stat state.version)" = 3
+vtc_check "$BAD: state.version 4" test "$(vtc_stat state.version)" = 4
 dmesg -c >/dev/null
 if insmod /vtc/$V1.ko 2>/dev/null; then
-	vtc_not_ok "$V1 (version 2) refused on top of version 3"
+	vtc_not_ok "$V1 (version 3) refused on top of version 4"
 	use $V1
 	vtc_disable
 	rmmod $V1
 	use $BAD
 else
-	vtc_ok "$V1 (version 2) refused on top of version 3"
+	vtc_ok "$V1 (version 3) refused on top of version 4"
 fi
 msg=$(dmesg | grep "$V1:" | grep refusing)
 echo "# $msg"
-vtc_check "clear message" has "$msg" "state has version 3.*this build has version 2.*refusing to load"
+vtc_check "clear message" has "$msg" "state has version 4.*this build has version 3.*refusing to load"
 vtc_check "$BAD still enabled" test "$(vtc_stat patch)" = enabled
 vtc_check "disable $BAD" vtc_disable
 vtc_check "rmmod $BAD" rmmod $BAD
