@@ -52,6 +52,15 @@ if [ -z "$(stock_hits)" ]; then
 	exit 1
 fi
 
+# The counting fprobes (patch off) attach to kvm_timer_vcpu_load(), which
+# no patch replaces: ftrace lists it in enabled_functions only while they
+# are registered.
+counting_probes() {
+	grep -c '^kvm_timer_vcpu_load ' $TRACING/enabled_functions
+}
+counting() { [ "$(counting_probes)" -gt 0 ]; }
+not_counting() { [ "$(counting_probes)" = 0 ]; }
+
 # pid vcpu issued skipped ... lines of the vcpus file, without the header.
 vcpus() {
 	grep -v '^#' "$VTC_DBG/vcpus"
@@ -207,13 +216,28 @@ vtc_check "disable $V1" vtc_disable
 # The VM goes on loading its vcpu: in the gap the stock body runs.
 stock_ran() { [ "$(stock_hits)" -gt "$h" ]; }
 vtc_check "with a gap the stock body runs (the check can fail)" vtc_until 30 stock_ran
+vtc_check "with $V1 disabled, its counting probes are on" counting
 vtc_check "then load $V2" load $V2 diag=1
 vtc_check "$V1, disabled but loaded, was told it was replaced" test "$(VTC_DBG=/sys/kernel/debug/$V1 vtc_stat patch)" = replaced
 vtc_check "$V2 owns the state it took from the disabled $V1" test "$(vtc_stat state.owner) $(vtc_stat state.modules)" = "$V2 2"
+vtc_check "with $V2's patch live, no counting probe is left ($(counting_probes))" not_counting
 kill -TERM $vma
 vm_ok "through the gap: mmio-user" $vma /tmp/a.out
 vtc_check "disable $V2" vtc_disable
 vtc_check "rmmod $V1 $V2" rmmod $V1 $V2
+
+# --- a build loaded with enable=0 beside an enabled one -------------------
+vtc_check "load $V1" load $V1
+vtc_check "$V1 enabled: no counting probe" not_counting
+use $V2
+vtc_check "insmod $V2 enable=0 beside it" insmod /vtc/$V2.ko enable=0
+vtc_check "$V2 loaded with its patch off" test "$(vtc_stat patch)" = disabled
+vtc_check "still no counting probe while $V1's patch is live ($(counting_probes))" not_counting
+vtc_check "rmmod $V2" rmmod $V2
+use $V1
+disable_counted() { vtc_disable && counting; }
+vtc_check "disable $V1: the stock code is counted again" disable_counted
+vtc_check "rmmod $V1" rmmod $V1
 
 # --- incompatible state version --------------------------------------
 vtc_check "load $V1" load $V1
