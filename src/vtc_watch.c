@@ -260,8 +260,10 @@ int vtc_watch_init(const struct vtc_watch_ops *ops)
 
 	vtc_ops = ops;
 	ret = vtc_syms_resolve(vtc_watch_syms, ARRAY_SIZE(vtc_watch_syms));
-	if (ret)
+	if (ret) {
+		pr_err("cannot see the other livepatches without klp's list in kallsyms (CONFIG_KALLSYMS_ALL): refusing to load\n");
 		return ret;
+	}
 	for (i = 0; i < ARRAY_SIZE(vtc_watch_callers); i++) {
 		ret = vtc_watch_add(vtc_watch_callers[i], false);
 		if (ret)

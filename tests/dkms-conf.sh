@@ -45,6 +45,7 @@ for k in arm64 nolp amd64; do
 		echo CONFIG_DEBUG_FS=y
 		echo CONFIG_KPROBES=y
 		echo CONFIG_FPROBE=y
+		echo CONFIG_KALLSYMS_ALL=y
 	} >"$tmp/$k/.config"
 done
 
