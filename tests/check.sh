@@ -39,6 +39,8 @@ tests() {
 	dkms-conf - - -
 	klp-diff-7.2 7.2 - -
 	klp-diff-7.3 7.3 - -
+	calls-7.2 7.2 - -
+	calls-7.3 7.3 - -
 	add-release 7.2 - -
 	native-series - - -
 	rig-fails-check 7.2 v3 vhe -- tests/vm/rig-fails.sh check
@@ -212,6 +214,24 @@ test_shellcheck() {
 	} >"$out/shellcheck.log" 2>&1 && return 0
 	sed 's/^/# /' "$out/shellcheck.log"
 	return 1
+}
+
+# scripts/check-calls.sh: on the test kernel, no function the series'
+# mirrors replace is inlined into a caller; and the check catches one that
+# is (synchronize_irq, inlined into disable_irq).
+test_calls() { # SERIES
+	local k=${kentry[$1]}/linux rc
+	scripts/check-calls.sh "$k" >"$out/calls-$1.tap" 2>&1
+	rc=$?
+	subtest "calls-$1" "$out/calls-$1.tap"
+	CHECK_CALLS_EXTRA=kernel/irq/manage.c:synchronize_irq \
+		scripts/check-calls.sh "$k" >"$out/calls-$1-planted.tap" 2>&1
+	if [ $? != 1 ] || ! grep -q '^not ok [0-9]* synchronize_irq: .*, 1 inlined$' \
+		"$out/calls-$1-planted.tap"; then
+		echo "# calls-$1: synchronize_irq, inlined into disable_irq, passed the check ($out/calls-$1-planted.tap)"
+		return 1
+	fi
+	return $rc
 }
 
 test_klp_diff() { # SERIES
@@ -474,6 +494,7 @@ while read -r name series gic mode rest; do
 	version) test_version >"$out/version.tap"; rc=$?; subtest version "$out/version.tap"; (exit $rc) ;;
 	deb) test_deb >"$out/deb.tap"; rc=$?; subtest deb "$out/deb.tap"; (exit $rc) ;;
 	klp-diff-*) test_klp_diff "$series" ;;
+	calls-*) test_calls "$series" ;;
 	add-release) test_add_release >"$out/add-release.tap"; rc=$?; subtest add-release "$out/add-release.tap"; (exit $rc) ;;
 	native-series) tests/native-series.sh >"$out/native-series.tap" 2>&1; rc=$?; subtest native-series "$out/native-series.tap"; (exit $rc) ;;
 	cost-smoke) test_cost_smoke ;;
