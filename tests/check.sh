@@ -76,6 +76,11 @@ tests() {
 	pkvm-refused-7.2 7.2 v3 vhe --append kvm-arm.mode=protected -- tests/vm/pkvm-refused.sh
 	pkvm-refused-7.3 7.3 v3 vhe --append kvm-arm.mode=protected -- tests/vm/pkvm-refused.sh
 	kvm-selftest-7.3 7.3 v3 vhe @kst -- tests/vm/kvm-selftest.sh stock -i 5
+	kst-lp-v3-vhe 7.2 v3 vhe --timeout 600 @kselftests -- tests/vm/kvm-selftests-lp.sh arch_timer vgic_irq
+	kst-lp-more-v3-vhe 7.2 v3 vhe --timeout 900 @slow @kselftests -- tests/vm/kvm-selftests-lp.sh arch_timer_edge_cases vgic_init
+	kst-lp-v3-nvhe 7.2 v3 nvhe --timeout 1200 @slow @kselftests -- tests/vm/kvm-selftests-lp.sh arch_timer arch_timer_edge_cases vgic_irq vgic_init
+	kst-lp-v3-nested 7.2 v3 nested --timeout 1800 @slow @kselftests -- tests/vm/kvm-selftests-lp.sh timeout=600 arch_timer arch_timer_edge_cases vgic_irq vgic_init
+	7.3-kst-lp-v3-vhe 7.3 v3 vhe --timeout 1200 @slow @kselftests -- tests/vm/kvm-selftests-lp.sh arch_timer arch_timer_edge_cases vgic_irq vgic_init
 	native-selftest-v3-vhe 7.3 v3 vhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
 	native-selftest-v3-nvhe 7.3 v3 nvhe @slow @kst @native -- tests/vm/kvm-selftest.sh native -i 10
 	native-cache-v3-vhe 7.3 v3 vhe --timeout 600 @slow @native -- tests/vm/native-cache.sh v3
@@ -424,6 +429,12 @@ boot() {
 			g=$(tests/userland/guest.sh 2>>"$out/userland.log") || { echo "# no Linux guest (tests/userland/guest.sh)"; return 1; }
 			opts+=(--add "$g/Image:/vtc/l2/" --add "$g/initrd.cpio.gz:/vtc/l2/") ;;
 		@kst) kst || return 1; opts+=(--add build/native/arch_timer_active) ;;
+		@kselftests)
+			# the kernel's own timer and vgic selftests, from SERIES' tree
+			local kd
+			kd=$(tests/kvm-selftests.sh "$series" 2>"$out/kvm-selftests-$series.log") ||
+				{ echo "# no KVM selftests of $series: $out/kvm-selftests-$series.log"; return 1; }
+			opts+=(--add "$kd/kst") ;;
 		@native)
 			local img
 			img=$(native_image) || return 1
