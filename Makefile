@@ -1,7 +1,7 @@
 # vtimer-cache: top-level entry points. See README.md.
 #
 #   make demo       boot the arm64 KVM host, load, toggle, show stats
-#   make check      every test, one KTAP stream; last line "N passed, N failed"
+#   make check      every test, one KTAP stream; last line "N passed, N failed, N skipped"
 #                   (T=NAME [GIC=v2] [MODE=nvhe] [SERIES=7.3]: one test)
 #   make check-slow make check plus DKMS from a checkout, 7.3 DKMS, DKMS on
 #                   stock headers (refused), all 7.3 configs, longer stress,

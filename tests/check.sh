@@ -1,8 +1,9 @@
 #!/bin/bash
 # make check: build what is missing, run the tests, print one KTAP stream
 # (kselftest's shape: a plan, "ok N name", "# SKIP reason", each boot's
-# own checks as an indented subtest) and last "N passed, N failed", N
-# counting every check. Exit status 0 only if nothing failed.
+# own checks as an indented subtest) and last "N passed, N failed, N
+# skipped", N counting every check (a SKIP is not a pass). Exit status 0
+# only if nothing failed.
 #
 #   make check [T=NAME] [GIC=v2|v3] [MODE=vhe|nvhe|nested] [SERIES=7.2|7.3]
 #
@@ -21,7 +22,7 @@ mkdir -p "$out"
 only=${T:-} want_gic=${GIC:-} want_mode=${MODE:-} want_series=${SERIES:-}
 slow=${VTC_SLOW:-0}
 t0=$SECONDS
-passed=0 failed=0 n=0 retries=0
+passed=0 failed=0 skipped=0 n=0 retries=0
 failures=()
 
 # The tests: NAME SERIES GIC MODE [run.sh options] -- SCRIPT [ARGS]. A
@@ -113,12 +114,16 @@ selected() {
 	[ -z "$want_mode" ] || [ "$4" = - ] || [ "$4" = "$want_mode" ] || return 1
 }
 
-# result ok|fail NAME [DIRECTIVE]: a top-level result.
+# result ok|fail NAME [DIRECTIVE]: a top-level result; a SKIP directive
+# counts as skipped, not passed.
 result() {
 	n=$((n + 1))
 	if [ "$1" = ok ]; then
 		echo "ok $n $2${3:+ # $3}"
-		passed=$((passed + 1))
+		case ${3:-} in
+		SKIP*) skipped=$((skipped + 1)) ;;
+		*) passed=$((passed + 1)) ;;
+		esac
 	else
 		echo "not ok $n $2${3:+ # $3}"
 		failed=$((failed + 1))
@@ -128,19 +133,21 @@ result() {
 
 # subtest NAME LOG: a test's own checks, indented, counted.
 subtest() {
-	local ok nok
+	local ok nok skip
 	echo "    KTAP version 1"
 	grep -aE '^(ok|not ok) [0-9]+|^1\.\.[0-9]+|^# ' "$2" | sed 's/^/    /'
-	ok=$(grep -acE '^ok [0-9]+' "$2")
+	ok=$(grep -aE '^ok [0-9]+' "$2" | grep -vcE '# SKIP( |$)')
+	skip=$(grep -aE '^ok [0-9]+' "$2" | grep -cE '# SKIP( |$)')
 	nok=$(grep -acE '^not ok [0-9]+' "$2")
 	passed=$((passed + ok))
+	skipped=$((skipped + skip))
 	failed=$((failed + nok))
 	while IFS= read -r l; do failures+=("$1: ${l#not ok }"); done < <(grep -aE '^not ok [0-9]+' "$2")
 }
 
 bail() {
 	echo "Bail out! $*"
-	echo "$passed passed, $((failed + 1)) failed"
+	echo "$passed passed, $((failed + 1)) failed, $skipped skipped"
 	exit 1
 }
 
@@ -542,5 +549,5 @@ if [ $failed != 0 ]; then
 	echo "# failures:"
 	printf '#   %s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed = 0 ]
