@@ -97,39 +97,54 @@ static bool vtc_foreign_patch(struct klp_patch *patch, struct klp_patch *self)
 	return patch != self && !vtc_state_member_mod(patch->mod);
 }
 
-/* Trust off because of @patch; said once per patch. */
+/*
+ * Trust off because of @patch, counted and said once per patch: while the
+ * same patch is recorded, trust is off already (it only comes back through
+ * vtc_watch_clear(), which forgets the record).
+ */
 static void vtc_foreign_off(struct klp_patch *patch, const char *func)
 {
+	if (!strcmp(vtc_foreign, patch->mod->name))
+		return;
 	vtc_trust_off(VTC_INV_FOREIGN);
 	vtc_state_foreign(patch->mod->name, func);
-	if (strcmp(vtc_foreign, patch->mod->name)) {
-		strscpy(vtc_foreign, patch->mod->name, sizeof(vtc_foreign));
-		pr_info("trust off: livepatch '%s' patches %s\n",
-			patch->mod->name, func);
-	}
+	strscpy(vtc_foreign, patch->mod->name, sizeof(vtc_foreign));
+	pr_info("trust off: livepatch '%s' patches %s\n", patch->mod->name,
+		func);
 }
 
 /*
- * pre_patch, klp_mutex held: refuse to enable over a foreign version of a
- * replaced function. The foreign patch may be enabled, or still in its
- * transition (it is on klp_patches then too).
+ * The first foreign patch on klp_patches (enabled, or in its transition)
+ * that touches a watched function (@replaced: a replaced one), and which
+ * (@func). klp_mutex held.
  */
+static struct klp_patch *vtc_first_foreign(struct klp_patch *self,
+					   bool replaced, const char **func)
+{
+	struct klp_patch *patch;
+
+	list_for_each_entry(patch, vtc_p_klp_patches, list) {
+		if (!vtc_foreign_patch(patch, self))
+			continue;
+		*func = vtc_touches(patch, replaced);
+		if (*func)
+			return patch;
+	}
+	return NULL;
+}
+
+/* pre_patch: refuse to enable over a foreign version of a replaced function. */
 int vtc_watch_refuse(struct klp_patch *self)
 {
 	struct klp_patch *patch;
 	const char *func;
 
-	list_for_each_entry(patch, vtc_p_klp_patches, list) {
-		if (!vtc_foreign_patch(patch, self))
-			continue;
-		func = vtc_touches(patch, true);
-		if (func) {
-			pr_err("cannot enable: livepatch '%s' patches %s, which this module would replace with the stock text and so undo; disable that patch first, or load this module after it is gone\n",
-			       patch->mod->name, func);
-			return -EBUSY;
-		}
-	}
-	return 0;
+	patch = vtc_first_foreign(self, true, &func);
+	if (!patch)
+		return 0;
+	pr_err("cannot enable: livepatch '%s' patches %s, which this module would replace with the stock text and so undo; disable that patch first, or load this module after it is gone\n",
+	       patch->mod->name, func);
+	return -EBUSY;
 }
 
 /*
@@ -142,15 +157,11 @@ bool vtc_watch_clear(struct klp_patch *self)
 	struct klp_patch *patch;
 	const char *func;
 
-	list_for_each_entry(patch, vtc_p_klp_patches, list) {
-		if (!vtc_foreign_patch(patch, self))
-			continue;
-		func = vtc_touches(patch, false);
-		if (func) {
-			vtc_foreign_off(patch, func);
-			queue_delayed_work(system_dfl_wq, &vtc_watch_work, HZ);
-			return false;
-		}
+	patch = vtc_first_foreign(self, false, &func);
+	if (patch) {
+		vtc_foreign_off(patch, func);
+		queue_delayed_work(system_dfl_wq, &vtc_watch_work, HZ);
+		return false;
 	}
 	if (vtc_foreign[0])
 		pr_info("trust back on: no other livepatch touches a watched function (last: '%s')\n",
