@@ -111,14 +111,9 @@ unsigned long vtc_sym_addr(const char *name)
 unsigned long vtc_sym_size(const char *name)
 {
 	unsigned long size = 0, offset = 0;
-	struct vtc_match m = { };
+	unsigned long addr = vtc_sym_addr(name);
 
-	if (vtc_syms_bootstrap())
-		return 0;
-	vtc_each_match(vtc_match_cb, name, &m);
-	if (m.count != 1)
-		return 0;
-	if (!vtc_lookup_size_offset(m.addr, &size, &offset) || offset)
+	if (!addr || !vtc_lookup_size_offset(addr, &size, &offset) || offset)
 		return 0;
 	return size;
 }
