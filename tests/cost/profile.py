@@ -3,16 +3,20 @@
 
     profile.py PROFILE SYSTEM_MAP [--windows N,M..] [--per X] [--top N]
     profile.py PROFILE SYSTEM_MAP --diff A B [--top N]
+    ... [--ko MODULE.ko --ko-text ADDR]
 
 The profile has, per window and TB start address, the instructions
 counted, by category (load module ftrace other). A TB is named after the
 text symbol it starts in (module code: "[module]"). --windows sums those
 windows (default all); --per divides by X (say, the exits of those
 windows); --diff lists the symbols whose instructions differ most between
-windows A and B (where two repeats' counts part).
+windows A and B (where two repeats' counts part). --ko and --ko-text (the
+"cost-info module_text=" line of the run's guest log) name the module's
+TBs after its own functions ("[module] NAME").
 """
 import argparse
 import bisect
+import subprocess
 
 MODULES = (0xFFFF800000000000, 0xFFFF800080000000)
 CATS = ["load", "module", "ftrace", "other"]
@@ -32,7 +36,21 @@ def load(path):
     return wins
 
 
-def namer(system_map):
+def ko_syms(ko, text):
+    """The .text functions of module @ko, at their addresses once loaded."""
+    out = subprocess.run(["nm", "--defined-only", ko], capture_output=True, text=True,
+                         check=True).stdout
+    syms = []
+    for line in out.splitlines():
+        p = line.split()
+        if len(p) == 3 and p[1] in "tT":
+            syms.append((text + int(p[0], 16), p[2]))
+    return sorted(syms)
+
+
+def namer(system_map, ko=None, ko_text=0):
+    msyms = ko_syms(ko, ko_text) if ko else []
+    maddrs = [s[0] for s in msyms]
     syms = []
     for line in open(system_map):
         p = line.split()
@@ -43,7 +61,8 @@ def namer(system_map):
 
     def name(pc):
         if MODULES[0] <= pc < MODULES[1]:
-            return "[module]"
+            i = bisect.bisect_right(maddrs, pc) - 1
+            return "[module] " + msyms[i][1] if i >= 0 else "[module]"
         i = bisect.bisect_right(addrs, pc) - 1
         return syms[i][1] if i >= 0 else "?"
     return name
@@ -66,9 +85,11 @@ def main():
     ap.add_argument("--diff", nargs=2, type=int)
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--per", type=float, default=1.0)
+    ap.add_argument("--ko")
+    ap.add_argument("--ko-text", type=lambda x: int(x, 0), default=0)
     a = ap.parse_args()
     wins = load(a.profile)
-    name = namer(a.system_map)
+    name = namer(a.system_map, a.ko, a.ko_text)
     if a.diff:
         x = by_symbol(wins[a.diff[0]], name)
         y = by_symbol(wins[a.diff[1]], name)
