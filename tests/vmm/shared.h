@@ -76,7 +76,7 @@
 /* Deliberate guest bugs, to check that errors are caught (--break). */
 #define BRK_NO_EOI		(1 << 0)	/* never EOI the irq */
 #define BRK_NO_DISABLE		(1 << 1)	/* EOI with the timer still on */
-#define BRK_NO_ENABLE		(1 << 2)	/* never enable the irq */
+#define BRK_NO_ENABLE		(1 << 2)	/* the irq stays disabled */
 
 /* Guest status written before VTC_MMIO_DONE. */
 #define ST_RUNNING		0

@@ -174,8 +174,9 @@ static void gic_init(vblock *b, u32 intid)
 		/* An SGI is pending only once the peer sees us ready. */
 		if (intid == VTC_TIMER_INTID)
 			w32(base + GICD_ICPENDR, bit);
-		if (!(b->brk & BRK_NO_ENABLE))
-			w32(base + GICD_ISENABLER, bit);
+		/* KVM resets SGIs enabled: the break disables it. */
+		w32(base + (b->brk & BRK_NO_ENABLE ? GICD_ICENABLER :
+			    GICD_ISENABLER), bit);
 	}
 
 	if (b->gic == 3) {
