@@ -4,9 +4,9 @@
 #   make -C tests/vmm
 #   tests/rig/run.sh [--gic 2|3] [--mode vhe|nvhe] tests/vm/vmm-selftest.sh [ITERS]
 #
-# Every workload must pass with 1 and 2 vcpus on the host's GIC model, a
-# deliberately broken guest must be reported as an error, and bad usage
-# must exit 2.
+# Every workload must pass with 1 and 2 vcpus on the host's GIC model
+# (ipi with 2 and 4, lpi with 1 and only on GICv3), a deliberately broken
+# guest must be reported as an error, and bad usage must exit 2.
 # shellcheck source=lib.sh
 . /vtc/lib.sh
 
@@ -56,6 +56,28 @@ for vcpus in 1 2; do
 	done
 done
 
+# ipi and lpi: one interrupt per iteration and vcpu, delivered in the
+# kernel: the only exit to the VMM is each vcpu's last, and every SGI sent
+# or doorbell written is at least one host exit (KVM's exits counter).
+for wv in "ipi 2" "ipi 4" "lpi 1"; do
+	w=${wv% *} vcpus=${wv#* }
+	[ "$w" = lpi ] && [ $gic = v2 ] && continue
+	run "$w vcpus=$vcpus" 0 --vcpus "$vcpus" --iters "$iters" "$w"
+	vtc_check "$w vcpus=$vcpus: result=ok" [ "$(kv result "$total")" = ok ]
+	vtc_check "$w vcpus=$vcpus: irqs = iters per vcpu" \
+		[ "$(kv irqs "$total")" = $((iters * vcpus)) ]
+	vtc_check "$w vcpus=$vcpus: none lost, duplicated or spurious" \
+		[ "$(kv lost "$total")/$(kv dup "$total")/$(kv spurious "$total")" = 0/0/0 ]
+	vtc_check "$w vcpus=$vcpus: exits" [ "$(kv exits "$total")" = "$vcpus" ]
+	k=$(kv k_exits "$total")
+	vtc_expect "$w vcpus=$vcpus: host exits, at least 1 per irq" \
+		"${k:-0}" ">=" $((iters * vcpus))
+	vtc_expect "$w vcpus=$vcpus: host exits, at most 4 per irq" \
+		"${k:-0}" "<=" $((iters * vcpus * 4))
+	[ "$w$vcpus" = ipi2 ] && vtc_check "ipi: the host trapped WFIs" \
+		[ "$(kv k_wfi "$total")" -gt 0 ]
+done
+
 run "broken: no-eoi timer-mmio" 1 --iters 20 --break no-eoi timer-mmio
 vtc_check "no-eoi: stuck reported" [ "$(kv stuck "$total")" -gt 0 ]
 vtc_check "no-eoi: lost reported" [ "$(kv lost "$total")" -gt 0 ]
@@ -65,9 +87,17 @@ run "broken: no-disable" 1 --iters 20 --break no-disable timer-mmio
 vtc_check "no-disable: dup reported" [ "$(kv dup "$total")" -gt 0 ]
 run "broken: no-enable" 1 --iters 20 --break no-enable timer-mmio
 vtc_check "no-enable: lost reported" [ "$(kv lost "$total")" -gt 0 ]
+run "broken: no-enable ipi" 1 --vcpus 2 --iters 20 --timeout 3 \
+	--break no-enable ipi
+vtc_check "no-enable ipi: lost reported" [ "$(kv lost "$total")" -gt 0 ]
+if [ $gic = v3 ]; then
+	run "broken: no-eoi lpi" 1 --iters 20 --break no-eoi lpi
+	vtc_check "no-eoi lpi: lost reported" [ "$(kv lost "$total")" -gt 0 ]
+fi
 
 for args in "" "--bogus hvc" "nope" "--iters 0 hvc" "--gic v4 hvc" \
-	    "hvc wfi" "--iters" "--vcpus 2x hvc"; do
+	    "hvc wfi" "--iters" "--vcpus 2x hvc" "ipi" "--vcpus 3 ipi" \
+	    "--gic v2 lpi" "--vcpus 2 lpi"; do
 	# shellcheck disable=SC2086
 	vtc-vmm $args >/dev/null 2>&1
 	rc=$?

@@ -26,17 +26,37 @@
 #define VTC_GICC_BASE		VTC_U64(0x08010000)	/* GICv2 CPU interface */
 #define VTC_GICR_BASE		VTC_U64(0x080a0000)	/* GICv3, 128K per vcpu */
 #define VTC_GICR_STRIDE		VTC_U64(0x20000)
+#define VTC_ITS_BASE		VTC_U64(0x08080000)	/* GICv3 ITS, 128K (lpi) */
+#define VTC_ITS_TRANSLATER	(VTC_ITS_BASE + 0x10040)
 #define VTC_MMIO_BASE		VTC_U64(0x0a000000)	/* unbacked: exits to VMM */
 #define VTC_MMIO_PING		(VTC_MMIO_BASE + 0x00)
 #define VTC_MMIO_DONE		(VTC_MMIO_BASE + 0x08)
 #define VTC_MMIO_FAULT		(VTC_MMIO_BASE + 0x10)
+/*
+ * lpi: the device's doorbell. A 32-bit write of VTC_LPI_EVENT here is
+ * caught in the kernel (an ioeventfd), whose eventfd is an irqfd routed
+ * to the MSI (VTC_LPI_DEVID, VTC_LPI_EVENT) at VTC_ITS_TRANSLATER; any
+ * other write exits to the VMM (an error).
+ */
+#define VTC_MSI_DOORBELL	(VTC_MMIO_BASE + 0x1000)
 #define VTC_RAM_BASE		VTC_U64(0x40000000)
 #define VTC_RAM_MAX		VTC_U64(0x40000000)	/* one 1G block mapping */
 #define VTC_CODE_MAX		VTC_U64(0x80000)
 #define VTC_PT_OFF		VTC_U64(0x80000)	/* level-1 table */
 #define VTC_BLOCKS_OFF		VTC_U64(0x100000)
+/* lpi: ITS and LPI tables, 64K each, between the page table and blocks. */
+#define VTC_ITS_DEV_OFF		VTC_U64(0x90000)	/* device table */
+#define VTC_ITS_COLL_OFF	VTC_U64(0xa0000)	/* collection table */
+#define VTC_ITS_CMDQ_OFF	VTC_U64(0xb0000)	/* command queue, 4K used */
+#define VTC_ITS_ITT_OFF		VTC_U64(0xc0000)	/* the device's ITT */
+#define VTC_LPI_PROP_OFF	VTC_U64(0xd0000)	/* LPI properties */
+#define VTC_LPI_PEND_OFF	VTC_U64(0xe0000)	/* vcpu 0's LPI pending */
 
 #define VTC_TIMER_INTID		27		/* virtual timer PPI */
+#define VTC_SGI_INTID		1		/* ipi */
+#define VTC_LPI_INTID		8192		/* lpi: the first LPI */
+#define VTC_LPI_DEVID		0
+#define VTC_LPI_EVENT		0
 
 /* Workloads. */
 #define W_MMIO			1
@@ -44,6 +64,8 @@
 #define W_TIMER_MMIO		3
 #define W_WFI			4
 #define W_ACTIVE_MMIO		5
+#define W_IPI			6
+#define W_LPI			7
 
 /* vtc-vmm --el2: what the guest hypervisor answers to an HVC ("el2"). */
 #define VTC_EL2_HVC_RET		0x656c32
@@ -52,9 +74,9 @@
 #define VTC_MMIO_PER_IRQ	20
 
 /* Deliberate guest bugs, to check that errors are caught (--break). */
-#define BRK_NO_EOI		(1 << 0)	/* never EOI the timer irq */
+#define BRK_NO_EOI		(1 << 0)	/* never EOI the irq */
 #define BRK_NO_DISABLE		(1 << 1)	/* EOI with the timer still on */
-#define BRK_NO_ENABLE		(1 << 2)	/* never enable INTID 27 */
+#define BRK_NO_ENABLE		(1 << 2)	/* the irq stays disabled */
 
 /* Guest status written before VTC_MMIO_DONE. */
 #define ST_RUNNING		0
@@ -63,6 +85,7 @@
 #define ST_ABORT		3	/* irq storm: too many dup/spurious */
 #define ST_FAULT		4	/* unexpected exception */
 #define ST_BADARG		5
+#define ST_GIC			6	/* GIC/ITS setup failed: gic_step */
 
 /* struct vtc_block's fault_vec, in 64-bit words (the EL2 code stores it). */
 #define VTC_BLK_FAULT_VEC	25
@@ -104,10 +127,21 @@ struct vtc_block {
 	uint64_t fault_elr;
 	uint64_t fault_far;
 
-	/* guest private */
+	/* guest private (cval: also read by the ipi peer) */
 	uint64_t armed;
-	uint64_t cval;
+	uint64_t cval;			/* deadline, or when the irq was sent */
 	uint64_t abort;
+
+	/* in: set by the VMM */
+	uint64_t vcpu_id;
+	uint64_t peer;			/* ipi: the peer's block (GPA) */
+
+	/* out: set by the guest */
+	uint64_t gic_step;		/* ST_GIC: the step that failed */
+	/* ipi: read by the peer */
+	uint64_t mpidr;
+	uint64_t ready;			/* GIC set up, SGIs can come */
+	uint64_t last;			/* initiator: this ping is the last */
 };
 #endif
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -245,6 +246,12 @@ static void usage(FILE *f)
 "              exits while pending/active/after EOI\n"
 "  wfi         timer interrupts, waiting in WFI (the host blocks the vcpu)\n"
 "  migrate     timer-mmio, vcpu threads change host CPU (--migrate 50)\n"
+"  ipi         vcpu-to-vcpu SGIs: vcpu 2k sends one to vcpu 2k+1, which\n"
+"              takes it and answers with one; both wait in WFI (needs an\n"
+"              even --vcpus, at least 2)\n"
+"  lpi         the guest writes a device doorbell that the kernel turns\n"
+"              into an MSI, delivered as an LPI through an ITS, and takes\n"
+"              it (--gic v3 and one vcpu only)\n"
 "\n"
 "options:\n"
 "  --gic v2|v3          in-kernel vgic model (default v3)\n"
@@ -253,7 +260,8 @@ static void usage(FILE *f)
 "  --migrate K          move each vcpu thread to the next CPU every K exits\n"
 "  --timeout SEC        watchdog: no guest progress for SEC s (default 10)\n"
 "  --break WHAT         deliberately broken guest: no-eoi, no-disable,\n"
-"                       no-enable (to check that errors are reported)\n"
+"                       no-enable (to check that errors are reported;\n"
+"                       ipi and lpi: no-eoi, no-enable)\n"
 "  --el2                vcpus with EL2 (KVM_ARM_VCPU_HAS_EL2; the host needs\n"
 "                       kvm-arm.mode=nested): a minimal guest hypervisor at\n"
 "                       vEL2 runs the workload at vEL1 and answers its\n"
@@ -355,6 +363,8 @@ static const struct {
 	{ "timer-mmio", W_TIMER_MMIO },
 	{ "wfi", W_WFI },
 	{ "migrate", W_TIMER_MMIO },
+	{ "ipi", W_IPI },
+	{ "lpi", W_LPI },
 };
 
 static void parse_args(int argc, char **argv)
@@ -466,6 +476,14 @@ static void parse_args(int argc, char **argv)
 		opt.migrate = 50;
 	if (opt.gic == 2 && opt.nr_vcpus > MAX_VCPUS_V2)
 		bad_usage("--gic v2 supports at most %d vcpus", MAX_VCPUS_V2);
+	if (opt.wl == W_IPI && (opt.nr_vcpus < 2 || opt.nr_vcpus % 2))
+		bad_usage("ipi needs pairs of vcpus: --vcpus 2 (or 4, 6, ...), not %d",
+			  opt.nr_vcpus);
+	if (opt.wl == W_LPI && opt.gic != 3)
+		bad_usage("lpi needs --gic v3 (an ITS); GICv2 has no LPIs");
+	if (opt.wl == W_LPI && opt.nr_vcpus != 1)
+		bad_usage("lpi runs one vcpu only, not --vcpus %d",
+			  opt.nr_vcpus);
 	if (opt.until_signal && !opt.iters_given)
 		opt.iters = MAX_ITERS;
 }
@@ -487,6 +505,12 @@ static uint64_t lat_cap(void)
 static int is_timer_wl(void)
 {
 	return opt.wl == W_TIMER_MMIO || opt.wl == W_WFI;
+}
+
+/* Workloads that expect one interrupt per iteration. */
+static int counts_irqs(void)
+{
+	return is_timer_wl() || opt.wl == W_IPI || opt.wl == W_LPI;
 }
 
 /* ---- KVM setup ---- */
@@ -584,6 +608,63 @@ static void setup_gic(void)
 		 "nr_irqs");
 	dev_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
 		 KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "init");
+}
+
+/*
+ * lpi: an ITS, and the device's doorbell VTC_MSI_DOORBELL handled in the
+ * kernel: an ioeventfd signals an eventfd that is an irqfd for a GSI
+ * routed to the MSI. KVM's ITS ignores a guest's own writes to
+ * GITS_TRANSLATER (it cannot know the DeviceID of a CPU write), so the
+ * guest cannot raise the MSI there; in the kernel, without an exit to
+ * this VMM, is what a vhost-style device does.
+ */
+static void setup_its(void)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_ITS };
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[1];
+	} rt;
+	struct kvm_irqfd irqfd;
+	struct kvm_ioeventfd iofd;
+	uint64_t addr = VTC_ITS_BASE;
+	int efd;
+
+	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
+		die("KVM_CREATE_DEVICE vgic-its: %s\n", strerror(errno));
+	dev_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE,
+		 &addr, "its address");
+	dev_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT,
+		 NULL, "its init");
+
+	memset(&rt, 0, sizeof(rt));
+	rt.r.nr = 1;
+	rt.e[0].gsi = 0;
+	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
+	rt.e[0].flags = KVM_MSI_VALID_DEVID;
+	rt.e[0].u.msi.address_lo = (uint32_t)VTC_ITS_TRANSLATER;
+	rt.e[0].u.msi.address_hi = VTC_ITS_TRANSLATER >> 32;
+	rt.e[0].u.msi.data = VTC_LPI_EVENT;
+	rt.e[0].u.msi.devid = VTC_LPI_DEVID;
+	if (ioctl(vm_fd, KVM_SET_GSI_ROUTING, &rt) < 0)
+		die("KVM_SET_GSI_ROUTING: %s\n", strerror(errno));
+
+	efd = eventfd(0, EFD_CLOEXEC);
+	if (efd < 0)
+		die("eventfd: %s\n", strerror(errno));
+	memset(&irqfd, 0, sizeof(irqfd));
+	irqfd.fd = efd;
+	irqfd.gsi = 0;
+	if (ioctl(vm_fd, KVM_IRQFD, &irqfd) < 0)
+		die("KVM_IRQFD: %s\n", strerror(errno));
+	memset(&iofd, 0, sizeof(iofd));
+	iofd.datamatch = VTC_LPI_EVENT;
+	iofd.addr = VTC_MSI_DOORBELL;
+	iofd.len = 4;
+	iofd.fd = efd;
+	iofd.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+	if (ioctl(vm_fd, KVM_IOEVENTFD, &iofd) < 0)
+		die("KVM_IOEVENTFD: %s\n", strerror(errno));
 }
 
 /* Find our counters in the vcpu stats layout (the same for all vcpus). */
@@ -690,6 +771,10 @@ static void setup_blocks(void)
 		b->ttbr = VTC_RAM_BASE + VTC_PT_OFF;
 		b->lat_addr = gpa_of(v->lat);
 		b->lat_cap = lat_cap();
+		b->vcpu_id = i;
+		if (opt.wl == W_IPI)
+			b->peer = gpa_of(ram + VTC_BLOCKS_OFF +
+					 (i ^ 1) * vcpu_stride);
 
 		set_reg(v->fd, CORE_REG(regs.pc), VTC_RAM_BASE);
 		set_reg(v->fd, CORE_REG(regs.regs[0]), gpa_of(b));
@@ -1021,7 +1106,7 @@ static const char *status_name(uint64_t st)
 	static const char *const names[] = {
 		[ST_RUNNING] = "running", [ST_OK] = "ok", [ST_LOST] = "lost",
 		[ST_ABORT] = "irq-storm", [ST_FAULT] = "guest-fault",
-		[ST_BADARG] = "bad-block",
+		[ST_BADARG] = "bad-block", [ST_GIC] = "gic-setup",
 	};
 
 	return st < ARRAY_SIZE(names) ? names[st] : "bad-status";
@@ -1045,7 +1130,7 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 	s->vcpus = 1;
 	/* Stopped by a signal: every iteration it completed counts. */
 	expected = stopped ? b->progress : opt.iters;
-	s->irqs_expected = is_timer_wl() ? expected : 0;
+	s->irqs_expected = counts_irqs() ? expected : 0;
 	s->irqs = b->irqs;
 	s->lost = b->lost;
 	s->dup = b->dup;
@@ -1060,8 +1145,8 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 	qsort(s->lat, s->nlat, sizeof(*s->lat), cmp_u32);
 
 	if (v->kicked) {
-		/* The watchdog stopped it: a timer that never came is lost. */
-		if (is_timer_wl() && b->armed && !b->lost)
+		/* The watchdog stopped it: an irq that never came is lost. */
+		if (counts_irqs() && b->armed && !b->lost)
 			s->lost = 1;
 		snprintf(buf, len, "timeout-at-iter-%" PRIu64, b->progress);
 		return buf;
@@ -1070,6 +1155,10 @@ static const char *vcpu_result(struct vcpu *v, struct stats *s, char *buf,
 		return v->err;
 	if (!v->done)
 		return "not-done";
+	if (st == ST_GIC) {
+		snprintf(buf, len, "gic-setup-%" PRIu64, b->gic_step);
+		return buf;
+	}
 	if (st != ST_OK)
 		return status_name(st);
 	if (s->lost)
@@ -1238,6 +1327,8 @@ int main(int argc, char **argv)
 	setup_memory();
 	setup_vcpus();
 	setup_gic();
+	if (opt.wl == W_LPI)
+		setup_its();
 	setup_blocks();
 	msg("%s gic=v%d vcpus=%d iters=%" PRIu64 " period=%" PRIu64
 	    " cntfrq=%" PRIu64 " host_cpus=%d ram=%" PRIu64 "K\n",
