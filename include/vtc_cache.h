@@ -19,9 +19,10 @@
  * interrupts off, by code that the klp patch put on the path that changes
  * the bit: a PPI's bit is banked per CPU, and every write of it hits the
  * CPU the writer runs on.
- *  - vtc_cache_written(): any write of the active state, ours or not, made
- *    through the patched irq_set_irqchip_state() (7.3: the patched
- *    __irq_set_irqchip_state()), under the irq descriptor lock;
+ *  - vtc_cache_written(): any write of the active state, under the irq
+ *    descriptor lock: the cache's own, which goes to the GIC chip
+ *    directly, and every other writer's, made through the patched
+ *    irq_set_irqchip_state() (7.3: the patched __irq_set_irqchip_state());
  *  - vtc_cache_acked(): the host acked the PPI (patched timer handler): 1,
  *    if the irq is forwarded to a vcpu (its EOI then leaves it active);
  *  - vtc_cache_fold(): the vgic folds a HW list register of the PPI after a

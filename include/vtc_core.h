@@ -9,43 +9,107 @@
 #define VTC_CORE_H
 
 #include <linux/irq.h>
+#include <linux/jump_label.h>
+#include <linux/kvm_host.h>
 #include <linux/types.h>
 
-#include "vtc_state.h"
+#include <asm/kvm_emulate.h>
+#include <kvm/arm_arch_timer.h>
 
-struct arch_timer_context;
-struct kvm_vcpu;
+#include "vtc_state.h"
+#include "vtc_trace.h"
 
 extern bool vtc_verify;
 extern bool vtc_diag;
+DECLARE_STATIC_KEY_FALSE(vtc_checks);
 
 /* The host irq numbers of the direct timer PPIs (0 if there is none). */
 extern unsigned int vtc_host_irq[VTC_NR_TIMERS];
 
 int vtc_core_init(unsigned int vtimer_irq, unsigned int ptimer_irq);
 
+static inline int vtc_timer_index(unsigned int irq)
+{
+	if (irq == vtc_host_irq[0])
+		return 0;
+	if (irq && irq == vtc_host_irq[1])
+		return 1;
+	return -1;
+}
+
+void vtc_inval(struct vtc_pcpu *p, enum vtc_inval why);
+int vtc_load_write(struct arch_timer_context *ctx, struct vtc_pcpu *p,
+		   unsigned long gen, int t, bool active);
+
+/*
+ * The cached irq_set_irqchip_state(irq, ACTIVE, active) of
+ * kvm_timer_vcpu_load_gic(), which the copy of kvm_timer_vcpu_load()
+ * inlines for the direct vtimer first, then for the direct ptimer (VHE),
+ * with preemption disabled. Interrupts are off from the decision to the
+ * update, so that the host cannot take the PPI (and learn) in between on
+ * this CPU. Inline, as the native series' test is: what a skip costs here
+ * is the load's whole saving.
+ */
+static __always_inline int vtc_load_timer(struct arch_timer_context *ctx,
+					  bool active)
+{
+	struct kvm_vcpu *vcpu = timer_context_to_vcpu(ctx);
+	unsigned int irq = ctx->host_timer_irq;
+	struct vtc_pcpu *p;
+	unsigned long flags, gen;
+	int t, ret = 0;
+
+	t = vtc_timer_index(irq);
+	if (unlikely(t < 0))
+		return irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, active);
+
+	local_irq_save(flags);
+	p = this_cpu_ptr(vtc_pcpu);
+	gen = vtc_trust_gen(&vtc_shared->trust);
+	if (t == 0) {
+		/* Once per load: the vtimer is always programmed first. */
+		if (unlikely(vtc_cache_load_begin(&p->hw, gen,
+						  vcpu_has_nv(vcpu))))
+			vtc_inval(p, VTC_INV_NESTED);
+		p->stats.loads++;
+	}
+	if (static_branch_unlikely(&vtc_checks) ||
+	    !vtc_cache_may_skip(gen, &p->hw, t, active)) {
+		ret = vtc_load_write(ctx, p, gen, t, active);
+	} else {
+		p->stats.skipped[t]++;
+		trace_vtc_skip(t, vcpu->vcpu_id, active);
+	}
+	local_irq_restore(flags);
+	return ret;
+}
+
 /* From the patched copies (src/mirror/). */
-int vtc_load_timer(struct arch_timer_context *ctx, bool active);
 void vtc_host_ack(unsigned int irq);
-void vtc_lr_folded(struct kvm_vcpu *vcpu, bool hw, u32 pintid, bool pseudo,
-		   bool deactivated);
+void __vtc_lr_folded(struct kvm_vcpu *vcpu, u32 pintid, bool pseudo,
+		     bool deactivated);
+
+/*
+ * The fold of a list register (vtc_core.c): inline, so that an LR without
+ * the HW bit (every SGI, LPI and software interrupt) costs a test.
+ */
+static __always_inline void vtc_lr_folded(struct kvm_vcpu *vcpu, bool hw,
+					  u32 pintid, bool pseudo,
+					  bool deactivated)
+{
+	if (hw)
+		__vtc_lr_folded(vcpu, pintid, pseudo, deactivated);
+}
 int vtc_active_written(unsigned int irq, enum irqchip_irq_state which,
 		       bool val, int ret);
 void vtc_cpu_forget(enum vtc_inval why);
 
 /* From the counting probes, while the patch is off. */
-int vtc_timer_index(unsigned int irq);
 void vtc_count_stock_write(unsigned int irq, bool val);
 void vtc_count_stock_load(void);
 
 /* From the klp callbacks. */
 void vtc_trust(bool on);
 void vtc_trust_off(enum vtc_inval why);
-
-/* Stable attachment points for bpftrace and kprobes (scripts/vtc-*.bt). */
-noinline __noipa void vtc_hook_skip(int cpu, int timer, int vcpu_id);
-noinline __noipa void vtc_hook_issue(int cpu, int timer, int vcpu_id,
-				    int active);
-noinline __noipa void vtc_hook_invalidate(int cpu, int reason);
 
 #endif /* VTC_CORE_H */

@@ -16,6 +16,8 @@ struct vtc_watch_ops {
 	void (*clear)(void);
 	/* a cumulative patch (@by) replaced this module's patch */
 	void (*replaced)(const char *by);
+	/* patch @by, being enabled, patches @func, which a copy carries */
+	void (*step_aside)(const char *by, const char *func);
 };
 
 int vtc_watch_funcs(const struct klp_func *funcs);

@@ -13,6 +13,7 @@
 
 #include <linux/interrupt.h>
 #include <linux/irq.h>
+#include <linux/irqdesc.h>
 #include <linux/kvm_host.h>
 #include <linux/moduleparam.h>
 
@@ -22,10 +23,19 @@
 
 #include "vtc_core.h"
 
+#define CREATE_TRACE_POINTS
+#include "vtc_trace.h"
+
 unsigned int vtc_host_irq[VTC_NR_TIMERS];
 /* The pINTID a HW list register carries for each timer's PPI. */
 static u32 vtc_hwirq[VTC_NR_TIMERS];
 static struct irq_data *vtc_irqd[VTC_NR_TIMERS];
+/*
+ * Whether a load's own write may go straight to the GIC (vtc_write()):
+ * the PPI's irq_data is fixed while KVM holds the irq, and its chip takes
+ * no bus lock.
+ */
+static bool vtc_direct[VTC_NR_TIMERS];
 
 /*
  * Verify mode (module parameter "verify", off by default): read the timer
@@ -36,8 +46,13 @@ static struct irq_data *vtc_irqd[VTC_NR_TIMERS];
  * (the floor that any cache must issue).
  */
 bool vtc_verify;
-module_param_named(verify, vtc_verify, bool, 0600);
-MODULE_PARM_DESC(verify, "read the GIC active bit back to check every skip (test aid)");
+
+/*
+ * Verify or diag on: a load's decision leaves the inlined fast path for
+ * vtc_load_write(), which does both. A static key, so that the default
+ * path pays a NOP for them.
+ */
+DEFINE_STATIC_KEY_FALSE(vtc_checks);
 
 /*
  * Diagnostics (module parameter "diag", off by default): per-vcpu counts
@@ -46,40 +61,29 @@ MODULE_PARM_DESC(verify, "read the GIC active bit back to check every skip (test
  * pay.
  */
 bool vtc_diag;
-module_param_named(diag, vtc_diag, bool, 0600);
+
+static int vtc_checks_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_bool(val, kp);
+
+	if (ret)
+		return ret;
+	if (READ_ONCE(vtc_verify) || READ_ONCE(vtc_diag))
+		static_branch_enable(&vtc_checks);
+	else
+		static_branch_disable(&vtc_checks);
+	return 0;
+}
+
+static const struct kernel_param_ops vtc_checks_ops = {
+	.set = vtc_checks_set,
+	.get = param_get_bool,
+};
+
+module_param_cb(verify, &vtc_checks_ops, &vtc_verify, 0600);
+MODULE_PARM_DESC(verify, "read the GIC active bit back to check every skip (test aid)");
+module_param_cb(diag, &vtc_checks_ops, &vtc_diag, 0600);
 MODULE_PARM_DESC(diag, "keep per-vcpu counts (debugfs vcpus); costs a hash lookup per load");
-
-/*
- * The hooks are empty on purpose: they are stable attachment points for
- * kprobes and bpftrace (scripts/), called on a skip, an issued write and an
- * invalidation. __noipa: without it gcc makes argument-less .constprop
- * clones and calls those, and a probe on the symbol never fires
- * (tests/check.sh checks the .ko).
- */
-noinline __noipa void vtc_hook_skip(int cpu, int timer, int vcpu_id)
-{
-	barrier();
-}
-
-noinline __noipa void vtc_hook_issue(int cpu, int timer, int vcpu_id,
-				     int active)
-{
-	barrier();
-}
-
-noinline __noipa void vtc_hook_invalidate(int cpu, int reason)
-{
-	barrier();
-}
-
-int vtc_timer_index(unsigned int irq)
-{
-	if (irq == vtc_host_irq[0])
-		return 0;
-	if (irq && irq == vtc_host_irq[1])
-		return 1;
-	return -1;
-}
 
 static int vtc_hwirq_index(u32 pintid)
 {
@@ -106,6 +110,7 @@ int vtc_core_init(unsigned int vtimer_irq, unsigned int ptimer_irq)
 			return -ENODEV;
 		}
 		vtc_hwirq[t] = irqd_to_hwirq(vtc_irqd[t]);
+		vtc_direct[t] = !irq_data_get_irq_chip(vtc_irqd[t])->irq_bus_lock;
 	}
 	if (!vtc_host_irq[0]) {
 		pr_err("KVM has no virtual timer irq\n");
@@ -114,10 +119,10 @@ int vtc_core_init(unsigned int vtimer_irq, unsigned int ptimer_irq)
 	return 0;
 }
 
-static void vtc_inval(struct vtc_pcpu *p, enum vtc_inval why)
+void vtc_inval(struct vtc_pcpu *p, enum vtc_inval why)
 {
 	p->stats.inval[why]++;
-	vtc_hook_invalidate(smp_processor_id(), why);
+	trace_vtc_invalidate(why);
 }
 
 /* Called on the CPU whose bit is written, with interrupts disabled. */
@@ -158,53 +163,103 @@ static void vtc_diag_load(struct kvm_vcpu *vcpu, struct vtc_pcpu *p, int t,
 }
 
 /*
- * The cached irq_set_irqchip_state(irq, ACTIVE, active) of
- * kvm_timer_vcpu_load_gic(), which KVM calls for the direct vtimer first,
- * then for the direct ptimer (VHE), with preemption disabled. Interrupts
- * are off from the decision to the update, so that the host cannot take
- * the PPI (and learn) in between on this CPU. A write that is issued goes
- * through the patched irq_set_irqchip_state(), which learns its outcome
- * (vtc_active_written()) like any other writer's.
+ * A chip with a bus lock (none the module loads on): the kernel's own
+ * path, through the patched copy, which learns the outcome.
  */
-int vtc_load_timer(struct arch_timer_context *ctx, bool active)
+static int vtc_write_slow(struct vtc_pcpu *p, unsigned int irq, bool val)
+{
+	int ret;
+
+	p->own_write = 1;
+	ret = irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, val);
+	p->own_write = 0;
+	return ret;
+}
+
+/*
+ * A write of this CPU's bit of timer @t made with interrupts off: now
+ * known, whoever wrote it (@own: the cache's own write at a load).
+ */
+static __always_inline void vtc_written(struct vtc_pcpu *p, int t, bool val,
+					int ret, bool own)
+{
+	vtc_cache_written(vtc_trust_gen(&vtc_shared->trust), &p->hw, t, val,
+			  ret);
+	if (unlikely(ret))
+		vtc_inval(p, VTC_INV_WRITE_ERROR);
+	p->stats.writes[t][val]++;
+	if (!own)
+		p->stats.foreign[t][val]++;
+}
+
+/*
+ * The write a load issues, with interrupts off: what
+ * irq_set_irqchip_state() does, less its two costs that buy nothing here.
+ * It finds the descriptor by irq number, a maple tree walk of about 150
+ * instructions, where the PPI's irq_data is already known (it lives as
+ * long as KVM holds the irq, which outlives every load); and called by
+ * name, it would enter the patched copy through a second klp redirection.
+ * The descriptor lock is taken as the kernel takes it, and the outcome is
+ * learnt under it like any other writer's.
+ */
+static int vtc_write(struct vtc_pcpu *p, int t, bool val)
+{
+	struct irq_data *data = vtc_irqd[t];
+	struct irq_desc *desc = irq_data_to_desc(data);
+	struct irq_chip *chip;
+	int ret = -EINVAL;
+
+	raw_spin_lock(&desc->lock);
+	do {
+		chip = irq_data_get_irq_chip(data);
+		if (WARN_ON_ONCE(!chip)) {
+			ret = -ENODEV;
+			break;
+		}
+		if (chip->irq_set_irqchip_state) {
+			ret = chip->irq_set_irqchip_state(data,
+							  IRQCHIP_STATE_ACTIVE,
+							  val);
+			break;
+		}
+#ifdef CONFIG_IRQ_DOMAIN_HIERARCHY
+		data = data->parent_data;
+#else
+		data = NULL;
+#endif
+	} while (data);
+	vtc_written(p, t, val, ret, true);
+	raw_spin_unlock(&desc->lock);
+	return ret;
+}
+
+/*
+ * A load's write of timer @t that the fast path (vtc_load_timer(),
+ * vtc_core.h) does not skip, or every one while verify or diag is on:
+ * interrupts off, @gen read once for the decision.
+ */
+int vtc_load_write(struct arch_timer_context *ctx, struct vtc_pcpu *p,
+		   unsigned long gen, int t, bool active)
 {
 	struct kvm_vcpu *vcpu = timer_context_to_vcpu(ctx);
-	unsigned int irq = ctx->host_timer_irq;
-	struct vtc_pcpu *p;
-	unsigned long flags, gen;
-	bool skip;
-	int t, ret = 0;
+	bool skip = vtc_cache_may_skip(gen, &p->hw, t, active);
+	int ret = 0;
 
-	t = vtc_timer_index(irq);
-	if (unlikely(t < 0))
-		return irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, active);
-
-	local_irq_save(flags);
-	p = this_cpu_ptr(vtc_pcpu);
-	gen = vtc_trust_gen(&vtc_shared->trust);
-	if (t == 0) {
-		/* Once per load: the vtimer is always programmed first. */
-		if (unlikely(vtc_cache_load_begin(&p->hw, gen,
-						  vcpu_has_nv(vcpu))))
-			vtc_inval(p, VTC_INV_NESTED);
-		p->stats.loads++;
-	}
-	skip = vtc_cache_may_skip(gen, &p->hw, t, active);
 	if (unlikely(READ_ONCE(vtc_verify)))
-		vtc_verify_write(p, irq, active, skip);
+		vtc_verify_write(p, ctx->host_timer_irq, active, skip);
 	if (skip) {
 		p->stats.skipped[t]++;
-		vtc_hook_skip(smp_processor_id(), t, vcpu->vcpu_id);
+		trace_vtc_skip(t, vcpu->vcpu_id, active);
 	} else {
-		p->own_write = 1;
-		ret = irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, active);
-		p->own_write = 0;
+		if (likely(vtc_direct[t]))
+			ret = vtc_write(p, t, active);
+		else
+			ret = vtc_write_slow(p, ctx->host_timer_irq, active);
 		p->stats.issued[t]++;
-		vtc_hook_issue(smp_processor_id(), t, vcpu->vcpu_id, active);
+		trace_vtc_issue(t, vcpu->vcpu_id, active);
 	}
 	if (unlikely(READ_ONCE(vtc_diag)))
 		vtc_diag_load(vcpu, p, t, active, skip);
-	local_irq_restore(flags);
 	return ret;
 }
 
@@ -239,14 +294,12 @@ void vtc_host_ack(unsigned int irq)
  * physical INTID and "no state left"; @pseudo: KVM built it after
  * deactivating the physical interrupt (DIR, EOIcount), !irq->on_lr.
  */
-void vtc_lr_folded(struct kvm_vcpu *vcpu, bool hw, u32 pintid, bool pseudo,
-		   bool deactivated)
+void __vtc_lr_folded(struct kvm_vcpu *vcpu, u32 pintid, bool pseudo,
+		     bool deactivated)
 {
 	struct vtc_pcpu *p;
 	int t;
 
-	if (!hw)
-		return;
 	t = vtc_hwirq_index(pintid);
 	if (t < 0)
 		return;
@@ -292,13 +345,7 @@ int vtc_active_written(unsigned int irq, enum irqchip_irq_state which,
 		vtc_inval(p, VTC_INV_WRITE_ERROR);
 		return ret;
 	}
-	vtc_cache_written(vtc_trust_gen(&vtc_shared->trust), &p->hw, t, val,
-			  ret);
-	if (unlikely(ret))
-		vtc_inval(p, VTC_INV_WRITE_ERROR);
-	p->stats.writes[t][val]++;
-	if (!p->own_write)
-		p->stats.foreign[t][val]++;
+	vtc_written(p, t, val, ret, p->own_write);
 	return ret;
 }
 

@@ -141,8 +141,8 @@ static void vtc_retire_fn(struct work_struct *work)
 	if (ret == -EBUSY)
 		queue_delayed_work(system_dfl_wq, &vtc_retire_work, HZ / 10);
 	else if (ret < 0 && ret != -EINVAL)
-		pr_warn("superseded by %s, but disabling this patch failed (%zd): disable it by hand\n",
-			vtc_replaced_by, ret);
+		pr_warn("disabling this patch failed (%zd): disable it by hand\n",
+			ret);
 }
 
 /* Called under the shared state's lock, which keeps this module loaded. */
@@ -210,10 +210,24 @@ static void vtc_replaced_foreign(const char *by)
 		by);
 }
 
+/*
+ * klp_mutex held: patch @by is being enabled over a function (@func)
+ * whose text one of this module's copies carries, so its fix would not
+ * run while this patch does (trust is off already). Disable this patch
+ * once @by's transition is over: the stock code, with @by's fix, runs.
+ */
+static void vtc_step_aside(const char *by, const char *func)
+{
+	pr_warn("livepatch '%s' patches %s, which this module's copies carry: disabling this patch so that its fix runs\n",
+		by, func);
+	queue_delayed_work(system_dfl_wq, &vtc_retire_work, 0);
+}
+
 static const struct vtc_watch_ops vtc_watch_ops = {
 	.patch		= vtc_watch_patch,
 	.clear		= vtc_watch_cleared,
 	.replaced	= vtc_replaced_foreign,
+	.step_aside	= vtc_step_aside,
 };
 
 static int vtc_pre_patch(struct klp_object *obj)

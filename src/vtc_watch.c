@@ -18,6 +18,11 @@
  *  - this module's patch is not enabled on top of a foreign version of a
  *    function it replaces (pre_patch refuses): its copy is the stock text
  *    and would undo that patch's fix;
+ *  - a foreign patch of a function whose text this module carries inside
+ *    one of its copies (kvm_timer_vcpu_load_gic(), inlined into the copy
+ *    of kvm_timer_vcpu_load()) is as good as one of a replaced function:
+ *    the copy would bypass its fix. This module does not enable over it,
+ *    and steps aside (disables its own patch) when one is enabled later;
  *  - a foreign cumulative patch that replaced this one is reported.
  *
  * klp exports no way to walk the patches: klp_patches, klp_mutex and
@@ -46,12 +51,20 @@ static const struct vtc_sym vtc_watch_syms[] = {
 };
 
 /*
+ * Functions the copies carry the text of, where the kernel keeps them
+ * out of line: a foreign patch of one is never called while this module's
+ * patch runs. Watched where they exist (a kernel may inline them).
+ */
+static const char *const vtc_watch_carried[] = {
+	"kvm_timer_vcpu_load_gic",
+};
+
+/*
  * Watched besides the replaced functions: their callers, into which a
  * foreign copy may have inlined a replaced function (and, on 7.3,
  * irq_set_irqchip_state(), which calls __irq_set_irqchip_state()).
  */
 static const char *const vtc_watch_callers[] = {
-	"kvm_timer_vcpu_load",
 	"vgic_v3_fold_lr_state",
 	"vgic_v3_deactivate",
 	"vgic_v2_fold_lr_state",
@@ -64,7 +77,8 @@ static const char *const vtc_watch_callers[] = {
 static struct vtc_watched {
 	unsigned long addr;
 	const char *name;
-	bool replaced;		/* a function this module replaces */
+	bool replaced;		/* a function this module replaces or carries */
+	bool carried;		/* carried: a foreign patch makes it step aside */
 } vtc_watched[VTC_WATCH_MAX];
 static int vtc_nr_watched;
 static const struct vtc_watch_ops *vtc_ops;
@@ -75,8 +89,12 @@ static char vtc_foreign[MODULE_NAME_LEN];
 static void vtc_watch_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(vtc_watch_work, vtc_watch_fn);
 
-/* The first watched function @patch touches (@replaced: of those only). */
-static const char *vtc_touches(struct klp_patch *patch, bool replaced)
+/*
+ * The first watched function @patch touches (@replaced: of the replaced
+ * and carried ones only; @carried: of the carried ones only).
+ */
+static const char *vtc_touches(struct klp_patch *patch, bool replaced,
+			       bool carried)
 {
 	struct klp_object *obj;
 	struct klp_func *func;
@@ -87,7 +105,8 @@ static const char *vtc_touches(struct klp_patch *patch, bool replaced)
 			for (i = 0; i < vtc_nr_watched; i++)
 				if ((unsigned long)func->old_func ==
 				    vtc_watched[i].addr &&
-				    (vtc_watched[i].replaced || !replaced))
+				    (vtc_watched[i].replaced || !replaced) &&
+				    (vtc_watched[i].carried || !carried))
 					return vtc_watched[i].name;
 	return NULL;
 }
@@ -126,7 +145,7 @@ static struct klp_patch *vtc_first_foreign(struct klp_patch *self,
 	list_for_each_entry(patch, vtc_p_klp_patches, list) {
 		if (!vtc_foreign_patch(patch, self))
 			continue;
-		*func = vtc_touches(patch, replaced);
+		*func = vtc_touches(patch, replaced, false);
 		if (*func)
 			return patch;
 	}
@@ -142,7 +161,7 @@ int vtc_watch_refuse(struct klp_patch *self)
 	patch = vtc_first_foreign(self, true, &func);
 	if (!patch)
 		return 0;
-	pr_err("cannot enable: livepatch '%s' patches %s, which this module would replace with the stock text and so undo; disable that patch first, or load this module after it is gone\n",
+	pr_err("cannot enable: livepatch '%s' patches %s, which this module would replace with (or carry in a copy of) the stock text and so undo; disable that patch first, or load this module after it is gone\n",
 	       patch->mod->name, func);
 	return -EBUSY;
 }
@@ -208,6 +227,7 @@ static int vtc_transition_entry(struct fprobe *fp, unsigned long ip,
 				void *data)
 {
 	struct klp_patch *patch = (void *)ftrace_regs_get_argument(fregs, 0);
+	int state = ftrace_regs_get_argument(fregs, 1);
 	struct klp_patch *self;
 	const char *func;
 
@@ -216,11 +236,16 @@ static int vtc_transition_entry(struct fprobe *fp, unsigned long ip,
 	self = vtc_ops->patch();
 	if (!self || !vtc_foreign_patch(patch, self))
 		return 0;
-	func = vtc_touches(patch, false);
+	func = vtc_touches(patch, false, false);
 	if (!func)
 		return 0;
 	vtc_foreign_off(patch, func);
 	mod_delayed_work(system_dfl_wq, &vtc_watch_work, HZ / 10);
+	if (state == KLP_TRANSITION_PATCHED) {
+		func = vtc_touches(patch, false, true);
+		if (func)
+			vtc_ops->step_aside(patch->mod->name, func);
+	}
 	return 0;
 }
 
@@ -228,7 +253,7 @@ static struct fprobe vtc_transition_probe = {
 	.entry_handler = vtc_transition_entry,
 };
 
-static int vtc_watch_add(const char *name, bool replaced)
+static int vtc_watch_add(const char *name, bool replaced, bool carried)
 {
 	unsigned long addr;
 	int i;
@@ -247,7 +272,8 @@ static int vtc_watch_add(const char *name, bool replaced)
 	}
 	vtc_watched[vtc_nr_watched].addr = addr;
 	vtc_watched[vtc_nr_watched].name = name;
-	vtc_watched[vtc_nr_watched].replaced = replaced;
+	vtc_watched[vtc_nr_watched].replaced = replaced || carried;
+	vtc_watched[vtc_nr_watched].carried = carried;
 	vtc_nr_watched++;
 	return 0;
 }
@@ -258,7 +284,7 @@ int vtc_watch_funcs(const struct klp_func *funcs)
 	int ret;
 
 	for (; funcs->old_name; funcs++) {
-		ret = vtc_watch_add(funcs->old_name, true);
+		ret = vtc_watch_add(funcs->old_name, true, false);
 		if (ret)
 			return ret;
 	}
@@ -276,10 +302,16 @@ int vtc_watch_init(const struct vtc_watch_ops *ops)
 		return ret;
 	}
 	for (i = 0; i < ARRAY_SIZE(vtc_watch_callers); i++) {
-		ret = vtc_watch_add(vtc_watch_callers[i], false);
+		ret = vtc_watch_add(vtc_watch_callers[i], false, false);
 		if (ret)
 			return ret;
 	}
+	for (i = 0; i < ARRAY_SIZE(vtc_watch_carried); i++)
+		if (vtc_sym_addr(vtc_watch_carried[i])) {
+			ret = vtc_watch_add(vtc_watch_carried[i], false, true);
+			if (ret)
+				return ret;
+		}
 	ret = register_fprobe(&vtc_transition_probe, "klp_init_transition",
 			      NULL);
 	if (ret)

@@ -11,16 +11,33 @@
  * line is marked "vtc:"; `make klp-diff` prints the delta.
  *
  * Replaced:
- *   kvm_timer_vcpu_load_gic  - the write that may be skipped
+ *   kvm_timer_vcpu_load      - the writes that may be skipped, once per
+ *                              load (kvm_timer_vcpu_load_gic() runs once
+ *                              per timer: replacing it would cost a klp
+ *                              redirection per timer)
  *   kvm_arch_timer_handler   - the host acked the PPI: it is active now
  *   kvm_timer_cpu_down       - masking a forwarded PPI deactivates it
- * Copied helpers: userspace_irqchip, set_timer_irq_phys_active.
+ * Copied helpers: userspace_irqchip, set_timer_irq_phys_active,
+ * kvm_timer_vcpu_load_gic, soft_timer_cancel, kvm_timer_unblocking,
+ * kvm_timer_vcpu_load_nogic, kvm_timer_vcpu_load_nested_switch (the
+ * statics kvm_timer_vcpu_load() has inlined) and, from the header
+ * src/mirror/releases lists beside this file, timer_set_traps.
  *
  * Non-exported symbols they use are looked up once at load time and
  * reached through pointers; the #defines below keep the copied text
  * identical to the original.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+/*
+ * Not exported, and called by the inline helpers of the KVM headers that
+ * read a vcpu's system registers (is_hyp_ctxt(), __vcpu_sys_reg(), which
+ * timer_set_traps() uses): they call the module's wrapper below instead,
+ * named before they are compiled here.
+ */
+#define kvm_vcpu_apply_reg_masks vtc_kvm_vcpu_apply_reg_masks
+/* Not exported: the module's own key, set from it at load (below). */
+#define broken_cntvoff_key vtc_broken_cntvoff_key
 
 #include <linux/interrupt.h>
 #include <linux/irq.h>
@@ -48,6 +65,18 @@ static void (*vtc_p_kvm_timer_update_irq)(struct kvm_vcpu *vcpu,
 					  bool new_level,
 					  struct arch_timer_context *timer_ctx);
 static struct vgic_global *vtc_p_kvm_vgic_global_state;
+static u32 *vtc_p_host_vtimer_irq_flags;
+static void (*vtc_p_timer_restore_state)(struct arch_timer_context *ctx);
+static void (*vtc_p_timer_emulate)(struct arch_timer_context *ctx);
+static int (*vtc_p_kvm_vgic_get_map)(struct kvm_vcpu *vcpu,
+				     unsigned int vintid);
+static int (*vtc_p_kvm_vgic_map_phys_irq)(struct kvm_vcpu *vcpu,
+					  unsigned int host_irq, u32 vintid);
+static int (*vtc_p_kvm_vgic_unmap_phys_irq)(struct kvm_vcpu *vcpu,
+					    unsigned int vintid);
+static struct static_key_false *vtc_p_broken_cntvoff_key;
+static u64 (*vtc_p_kvm_vcpu_apply_reg_masks)(const struct kvm_vcpu *vcpu,
+					     enum vcpu_sysreg reg, u64 v);
 
 static const struct vtc_sym vtc_timer_syms[] = {
 	{ "host_vtimer_irq", &vtc_p_host_vtimer_irq },
@@ -58,7 +87,25 @@ static const struct vtc_sym vtc_timer_syms[] = {
 	{ "kvm_vgic_map_is_active", &vtc_p_kvm_vgic_map_is_active },
 	{ "kvm_timer_update_irq", &vtc_p_kvm_timer_update_irq },
 	{ "kvm_vgic_global_state", &vtc_p_kvm_vgic_global_state },
+	{ "host_vtimer_irq_flags", &vtc_p_host_vtimer_irq_flags },
+	{ "timer_restore_state", &vtc_p_timer_restore_state },
+	{ "timer_emulate", &vtc_p_timer_emulate },
+	{ "kvm_vgic_get_map", &vtc_p_kvm_vgic_get_map },
+	{ "kvm_vgic_map_phys_irq", &vtc_p_kvm_vgic_map_phys_irq },
+	{ "kvm_vgic_unmap_phys_irq", &vtc_p_kvm_vgic_unmap_phys_irq },
+	{ "broken_cntvoff_key", &vtc_p_broken_cntvoff_key },
+	{ "kvm_vcpu_apply_reg_masks", &vtc_p_kvm_vcpu_apply_reg_masks },
 };
+
+/*
+ * KVM sets these static keys once, at its init, before any module can
+ * load, and never changes them (the errata workaround, the GIC's active
+ * state): the copies test the module's own keys, set from them at load,
+ * as the kernel tests its own (a patched branch, not a load and a test).
+ */
+static DEFINE_STATIC_KEY_FALSE(vtc_has_gic_active_state);
+DEFINE_STATIC_KEY_FALSE(broken_cntvoff_key);
+#define has_gic_active_state		vtc_has_gic_active_state
 
 #define host_vtimer_irq			(*vtc_p_host_vtimer_irq)
 #define host_ptimer_irq			(*vtc_p_host_ptimer_irq)
@@ -66,6 +113,18 @@ static const struct vtc_sym vtc_timer_syms[] = {
 #define get_timer_map(v, m)		vtc_p_get_timer_map(v, m)
 #define kvm_vgic_map_is_active(v, i)	vtc_p_kvm_vgic_map_is_active(v, i)
 #define kvm_timer_update_irq(v, l, c)	vtc_p_kvm_timer_update_irq(v, l, c)
+#define host_vtimer_irq_flags		(*vtc_p_host_vtimer_irq_flags)
+#define timer_restore_state(c)		vtc_p_timer_restore_state(c)
+#define timer_emulate(c)		vtc_p_timer_emulate(c)
+#define kvm_vgic_get_map(v, i)		vtc_p_kvm_vgic_get_map(v, i)
+#define kvm_vgic_map_phys_irq(v, h, i)	vtc_p_kvm_vgic_map_phys_irq(v, h, i)
+#define kvm_vgic_unmap_phys_irq(v, i)	vtc_p_kvm_vgic_unmap_phys_irq(v, i)
+
+u64 vtc_kvm_vcpu_apply_reg_masks(const struct kvm_vcpu *vcpu,
+				  enum vcpu_sysreg reg, u64 v)
+{
+	return vtc_p_kvm_vcpu_apply_reg_masks(vcpu, reg, v);
+}
 
 /* VTC-MIRROR BEGIN userspace_irqchip */
 static inline bool userspace_irqchip(struct kvm *kvm)
@@ -104,7 +163,7 @@ static irqreturn_t kvm_arch_timer_handler(int irq, void *dev_id)
 		kvm_timer_update_irq(vcpu, true, ctx);
 
 	if (userspace_irqchip(vcpu->kvm) &&
-	    !static_key_enabled(vtc_p_has_gic_active_state)) /* vtc: via pointer */
+	    !static_branch_unlikely(&has_gic_active_state))
 		disable_percpu_irq(host_vtimer_irq);
 
 	return IRQ_HANDLED;
@@ -145,6 +204,130 @@ static void kvm_timer_vcpu_load_gic(struct arch_timer_context *ctx)
 }
 /* VTC-MIRROR END */
 
+/* VTC-MIRROR BEGIN soft_timer_cancel */
+static void soft_timer_cancel(struct hrtimer *hrt)
+{
+	hrtimer_cancel(hrt);
+}
+/* VTC-MIRROR END */
+
+/* VTC-MIRROR BEGIN kvm_timer_unblocking */
+static void kvm_timer_unblocking(struct kvm_vcpu *vcpu)
+{
+	struct arch_timer_cpu *timer = vcpu_timer(vcpu);
+
+	soft_timer_cancel(&timer->bg_timer);
+}
+/* VTC-MIRROR END */
+
+/* VTC-MIRROR BEGIN kvm_timer_vcpu_load_nogic */
+static void kvm_timer_vcpu_load_nogic(struct kvm_vcpu *vcpu)
+{
+	struct arch_timer_context *vtimer = vcpu_vtimer(vcpu);
+	bool pending = kvm_timer_pending(vtimer);
+
+	/*
+	 * Update the timer output so that it is likely to match the
+	 * state we're about to restore. If the timer expires between
+	 * this point and the register restoration, we'll take the
+	 * interrupt anyway.
+	 */
+	kvm_timer_update_irq(vcpu, pending, vtimer);
+
+	/*
+	 * When using a userspace irqchip with the architected timers and a
+	 * host interrupt controller that doesn't support an active state, we
+	 * must still prevent continuously exiting from the guest, and
+	 * therefore mask the physical interrupt by disabling it on the host
+	 * interrupt controller when the virtual level is high, such that the
+	 * guest can make forward progress.  Once we detect the output level
+	 * being de-asserted, we unmask the interrupt again so that we exit
+	 * from the guest when the timer fires.
+	 */
+	if (pending)
+		disable_percpu_irq(host_vtimer_irq);
+	else
+		enable_percpu_irq(host_vtimer_irq, host_vtimer_irq_flags);
+}
+/* VTC-MIRROR END */
+
+/* VTC-MIRROR BEGIN kvm_timer_vcpu_load_nested_switch */
+static void kvm_timer_vcpu_load_nested_switch(struct kvm_vcpu *vcpu,
+					      struct timer_map *map)
+{
+	int hw, ret;
+
+	if (!irqchip_in_kernel(vcpu->kvm))
+		return;
+
+	/*
+	 * We only ever unmap the vtimer irq on a VHE system that runs nested
+	 * virtualization, in which case we have both a valid emul_vtimer,
+	 * emul_ptimer, direct_vtimer, and direct_ptimer.
+	 *
+	 * Since this is called from kvm_timer_vcpu_load(), a change between
+	 * vEL2 and vEL1/0 will have just happened, and the timer_map will
+	 * represent this, and therefore we switch the emul/direct mappings
+	 * below.
+	 */
+	hw = kvm_vgic_get_map(vcpu, timer_irq(map->direct_vtimer));
+	if (hw < 0) {
+		kvm_vgic_unmap_phys_irq(vcpu, timer_irq(map->emul_vtimer));
+		kvm_vgic_unmap_phys_irq(vcpu, timer_irq(map->emul_ptimer));
+
+		ret = kvm_vgic_map_phys_irq(vcpu,
+					    map->direct_vtimer->host_timer_irq,
+					    timer_irq(map->direct_vtimer));
+		WARN_ON_ONCE(ret);
+		ret = kvm_vgic_map_phys_irq(vcpu,
+					    map->direct_ptimer->host_timer_irq,
+					    timer_irq(map->direct_ptimer));
+		WARN_ON_ONCE(ret);
+	}
+}
+/* VTC-MIRROR END */
+
+/* timer_set_traps() of this release (Kbuild: -DVTC_TIMER_TRAPS) */
+#include VTC_TIMER_TRAPS
+
+/* VTC-MIRROR BEGIN kvm_timer_vcpu_load */
+/* vtc: the module's own copy, static */
+static void vtc_kvm_timer_vcpu_load(struct kvm_vcpu *vcpu)
+{
+	struct arch_timer_cpu *timer = vcpu_timer(vcpu);
+	struct timer_map map;
+
+	if (unlikely(!timer->enabled))
+		return;
+
+	get_timer_map(vcpu, &map);
+
+	if (static_branch_likely(&has_gic_active_state)) {
+		/* We don't do NV on GICv5, yet */
+		if (vcpu_has_nv(vcpu) && !vgic_is_v5(vcpu->kvm))
+			kvm_timer_vcpu_load_nested_switch(vcpu, &map);
+
+		kvm_timer_vcpu_load_gic(map.direct_vtimer);
+		if (map.direct_ptimer)
+			kvm_timer_vcpu_load_gic(map.direct_ptimer);
+	} else {
+		kvm_timer_vcpu_load_nogic(vcpu);
+	}
+
+	kvm_timer_unblocking(vcpu);
+
+	timer_restore_state(map.direct_vtimer);
+	if (map.direct_ptimer)
+		timer_restore_state(map.direct_ptimer);
+	if (map.emul_vtimer)
+		timer_emulate(map.emul_vtimer);
+	if (map.emul_ptimer)
+		timer_emulate(map.emul_ptimer);
+
+	timer_set_traps(vcpu, &map);
+}
+/* VTC-MIRROR END */
+
 /* VTC-MIRROR BEGIN kvm_timer_cpu_down */
 /* vtc: the module's own copy, static */
 static void vtc_kvm_timer_cpu_down(void)
@@ -162,8 +345,8 @@ static void vtc_kvm_timer_cpu_down(void)
 
 static struct klp_func vtc_timer_funcs[] = {
 	{
-		.old_name = "kvm_timer_vcpu_load_gic",
-		.new_func = kvm_timer_vcpu_load_gic,
+		.old_name = "kvm_timer_vcpu_load",
+		.new_func = vtc_kvm_timer_vcpu_load,
 	}, {
 		.old_name = "kvm_arch_timer_handler",
 		.new_func = kvm_arch_timer_handler,
@@ -243,6 +426,9 @@ static int vtc_timer_init(void)
 	ret = vtc_timer_check_host();
 	if (ret)
 		return ret;
+	static_branch_enable(&vtc_has_gic_active_state);
+	if (static_key_enabled(vtc_p_broken_cntvoff_key))
+		static_branch_enable(&broken_cntvoff_key);
 	return vtc_core_init(host_vtimer_irq, host_ptimer_irq);
 }
 

@@ -10,7 +10,7 @@
 #   vtc-cache.bt     skips = skipped, issues = issued, invalidations by
 #                    reason name = inval.REASON for every reason the stats
 #                    list (transition provoked by a toggle)
-# and the error paths: no module (the hooks cannot attach), no irq args.
+# and the error paths: no module (its tracepoints cannot attach), no irq args.
 #
 # Needs the arm64 userland with bpftrace (tests/rig/run.sh --rootfs) and
 # scripts/*.bt, vtimer_cache.ko added to /vtc:
@@ -92,10 +92,10 @@ vmm() {
 	fi
 }
 
-# --- no module: vtc-cache.bt cannot attach to the hooks ------------------
+# --- no module: vtc-cache.bt cannot attach to its tracepoints ------------
 bpftrace /vtc/vtc-cache.bt 1 >$BT_OUT 2>&1
 rc=$?
-# bpftrace's own "WARNING:" (hooks not traceable) is expected here; the rig
+# bpftrace's own "WARNING:" (tracepoints not found) is expected here; the rig
 # fails a boot whose console shows a kernel-style "WARNING:".
 sed -e 's/^/# | /' -e 's/WARNING:/bpftrace warning:/g' $BT_OUT
 vtc_expect "vtc-cache.bt without the module fails" "$rc" "!=" 0

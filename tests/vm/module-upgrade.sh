@@ -4,7 +4,7 @@
 # run, and the superseded build disables its own patch underneath.
 # The cache, the counters and the per-vcpu shadows carry over, skipping
 # goes on with no wrong skip, every timer interrupt arrives, the stock
-# kvm_timer_vcpu_load_gic() never runs in between (a kprobe inside its
+# kvm_timer_vcpu_load() never runs in between (a kprobe inside its
 # body counts it; it must fire on a stock kernel and when the patch is
 # swapped with a gap), and unloading the old module frees nothing the new
 # one uses. A build with another state version is refused cleanly.
@@ -38,25 +38,32 @@ has() { # has TEXT PATTERN
 
 [ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
 
-# kvm_timer_vcpu_load_gic+12 is past the ftrace site (two NOPs) and the
+# kvm_timer_vcpu_load+12 is past the ftrace site (two NOPs) and the
 # frame setup: it runs only when the stock body runs, never when klp has
 # redirected the call to a patched copy.
-echo "p:$KP kvm_timer_vcpu_load_gic+12" >>$TRACING/kprobe_events
+echo "p:$KP kvm_timer_vcpu_load+12" >>$TRACING/kprobe_events
 echo 1 >$TRACING/events/kprobes/$KP/enable
 stock_hits() {
 	awk -v e="$KP" '$1 == e { print $2 }' $TRACING/kprobe_profile
 }
 if [ -z "$(stock_hits)" ]; then
-	vtc_not_ok "kprobe $KP on kvm_timer_vcpu_load_gic+12"
+	vtc_not_ok "kprobe $KP on kvm_timer_vcpu_load+12"
 	vtc_done
 	exit 1
 fi
 
 # The counting fprobes (patch off) attach to kvm_timer_vcpu_load(), which
-# no patch replaces: ftrace lists it in enabled_functions only while they
-# are registered.
+# the patch replaces: its enabled_functions line counts the ftrace ops on
+# it, klp's one (shared by every build's patch) while any build's patch is
+# enabled, and the counting probes. The ops that are not klp's:
 counting_probes() {
-	grep -c '^kvm_timer_vcpu_load ' $TRACING/enabled_functions
+	_n=$(awk '$1 == "kvm_timer_vcpu_load" { sub(/^\(/, "", $2); print $2 + 0 }' \
+		$TRACING/enabled_functions)
+	_klp=0
+	for _e in /sys/kernel/livepatch/vtimer_cache*/enabled; do
+		[ "$(cat "$_e" 2>/dev/null)" = 1 ] && _klp=1
+	done
+	echo $((${_n:-0} - _klp))
 }
 counting() { [ "$(counting_probes)" -gt 0 ]; }
 not_counting() { [ "$(counting_probes)" = 0 ]; }
