@@ -54,7 +54,7 @@ tests() {
 	cost-smoke 7.2 v3 vhe
 	demo 7.2 v3 vhe
 	module-basic 7.2 v3 vhe @variants -- tests/vm/module-basic.sh
-	cli 7.2 v3 vhe --timeout 600 -- tests/vm/cli.sh
+	cli 7.2 v3 vhe --timeout 600 @variants -- tests/vm/cli.sh
 	bench 7.2 v3 vhe --timeout 600 -- tests/vm/bench.sh v3 30 10
 	module-cache-v3-vhe 7.2 v3 vhe --timeout 600 -- tests/vm/module-cache.sh v3 2
 	module-cache-v3-nvhe 7.2 v3 nvhe --timeout 600 -- tests/vm/module-cache.sh v3 1
