@@ -123,9 +123,11 @@ dkms-remove:
 	rm -rf $(DKMS_SRC)
 
 # vtimer-cache-dkms_<ver>_all.deb with Debian's dh_dkms (dh-dkms, debhelper),
-# built in a copy under build/deb/ (debian/changelog carries the version,
-# which must be dkms.conf's: debian/rules checks). Also the source package
-# (dpkg-source: .dsc and .tar.xz), so that a source build is known to work.
+# built in a copy under build/deb/ (debian/changelog carries the package's
+# version: dkms.conf's, or it with a local +SUFFIX; debian/rules checks).
+# Also the source package (dpkg-source: .dsc and .tar.xz), so that a source
+# build is known to work. Everything the .changes names lands in build/
+# beside it (lintian build/*.changes).
 deb_files = $(dkms_tree_files) Makefile debian scripts/vtimer-cache \
 	scripts/vtimer-cache.8 scripts/vtimer-cache.bash-completion \
 	scripts/vtimer-cache.service scripts/vtc-cache.bt scripts/vtc-load-lat.bt \
@@ -133,11 +135,12 @@ deb_files = $(dkms_tree_files) Makefile debian scripts/vtimer-cache \
 deb:
 	@[ -n "$(VTC_VERSION)" ] || { echo "deb: no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
 	@command -v dh_dkms >/dev/null || { echo "deb: dh_dkms not found (apt-get install dh-dkms debhelper, or make deps)" >&2; exit 1; }
-	@d=build/deb/vtimer-cache-$(VTC_VERSION) && rm -rf build/deb && mkdir -p "$$d" && \
+	@v=$$(dpkg-parsechangelog -SVersion) && d=build/deb/vtimer-cache-$$v && \
+	rm -rf build/deb build/vtimer-cache_* build/vtimer-cache-dkms_* && mkdir -p "$$d" && \
 	tar -c --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' --exclude='*.mod' \
 		--exclude='*.mod.c' --exclude='*.order' --exclude=Module.symvers \
 		$(deb_files) | tar -x -C "$$d" && \
-	(cd "$$d" && env -u ARCH -u CROSS_COMPILE -u MAKEFLAGS dpkg-buildpackage -us -uc) >build/deb/build.log 2>&1 || \
-		{ tail -n 30 build/deb/build.log; echo "deb: dpkg-buildpackage failed, log: build/deb/build.log" >&2; exit 1; }
-	@mv build/deb/vtimer-cache-dkms_$(VTC_VERSION)_all.deb build/
-	@echo "build/vtimer-cache-dkms_$(VTC_VERSION)_all.deb"
+	{ (cd "$$d" && env -u ARCH -u CROSS_COMPILE -u MAKEFLAGS dpkg-buildpackage -us -uc) >build/deb/build.log 2>&1 || \
+		{ tail -n 30 build/deb/build.log; echo "deb: dpkg-buildpackage failed, log: build/deb/build.log" >&2; exit 1; }; } && \
+	mv build/deb/vtimer-cache_$$v* build/deb/vtimer-cache-dkms_$${v}_all.deb build/ && \
+	echo "build/vtimer-cache-dkms_$${v}_all.deb"

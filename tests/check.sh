@@ -54,7 +54,7 @@ tests() {
 	cost-smoke 7.2 v3 vhe
 	demo 7.2 v3 vhe
 	module-basic 7.2 v3 vhe @variants -- tests/vm/module-basic.sh
-	cli 7.2 v3 vhe --timeout 600 -- tests/vm/cli.sh
+	cli 7.2 v3 vhe --timeout 600 @variants -- tests/vm/cli.sh
 	bench 7.2 v3 vhe --timeout 600 -- tests/vm/bench.sh v3 30 10
 	module-cache-v3-vhe 7.2 v3 vhe --timeout 600 -- tests/vm/module-cache.sh v3 2
 	module-cache-v3-nvhe 7.2 v3 nvhe --timeout 600 -- tests/vm/module-cache.sh v3 1
@@ -271,10 +271,12 @@ test_version() {
 
 # make deb: the binary and the source package build, the binary ships what
 # README uses, and lintian finds no error or warning in either (its
-# remaining info tags are listed).
+# remaining info tags are listed), run on the .changes, which names only
+# files beside it; the unit is not stopped on upgrade (preinst); a site's
+# rebuild at a local version (0.2.0+site1) builds.
 test_deb() {
-	local d v rc=0 tags
-	echo "1..4"
+	local d v rc=0 tags f missing=()
+	echo "1..7"
 	if ! d=$(make -s deb 2>"$out/deb.err" | tail -n 1) || [ ! -f "$d" ]; then
 		echo "not ok 1 make deb"
 		sed 's/^/# /' "$out/deb.err"
@@ -282,31 +284,67 @@ test_deb() {
 	fi
 	echo "ok 1 make deb: $d"
 	v=$(dpkg-deb -f "$d" Version)
-	if [ -f "build/deb/vtimer-cache_$v.dsc" ] && [ -f "build/deb/vtimer-cache_$v.tar.xz" ]; then
-		echo "ok 2 the source package: vtimer-cache_$v.dsc"
+	if [ -f "build/vtimer-cache_$v.dsc" ] && [ -f "build/vtimer-cache_$v.tar.xz" ]; then
+		echo "ok 2 the source package: build/vtimer-cache_$v.dsc"
 	else
-		echo "not ok 2 the source package (vtimer-cache_$v.dsc, .tar.xz)"; rc=1
+		echo "not ok 2 the source package (build/vtimer-cache_$v.dsc, .tar.xz)"; rc=1
 	fi
 	local want=(./usr/sbin/vtimer-cache ./usr/share/man/man8/vtimer-cache.8.gz
 		./usr/share/bash-completion/completions/vtimer-cache
 		./lib/systemd/system/vtimer-cache.service ./usr/share/vtimer-cache/vtc-cache.bt
-		"./usr/src/vtimer-cache-$v/dkms.conf") missing=() f
+		"./usr/src/vtimer-cache-$v/dkms.conf")
 	dpkg-deb -c "$d" | awk '{ print $6 }' >"$out/deb.contents"
 	for f in "${want[@]}"; do grep -qxF "$f" "$out/deb.contents" || missing+=("$f"); done
 	if [ ${#missing[@]} = 0 ]; then echo "ok 3 ships the command, manual, completion, unit, tools, source"
 	else echo "not ok 3 ships ${missing[*]}"; rc=1; fi
+	# every file the .changes names is beside it, or lintian skips it
+	missing=()
+	for f in $(awk '/^Files:/ { on = 1; next } /^[^ ]/ { on = 0 } on { print $5 }' build/*.changes); do
+		[ -f "build/$f" ] || missing+=("$f")
+	done
+	if [ -z "$(ls build/*.changes 2>/dev/null)" ]; then echo "not ok 4 build/*.changes: none"; rc=1
+	elif [ ${#missing[@]} = 0 ]; then echo "ok 4 build/*.changes names only files beside it"
+	else echo "not ok 4 build/*.changes names files not beside it: ${missing[*]}"; rc=1; fi
 	if ! command -v lintian >/dev/null; then
-		echo "not ok 4 lintian: not installed (scripts/deps.sh)"
+		echo "not ok 5 lintian: not installed (scripts/deps.sh)"
 		return 1
 	fi
-	lintian -I --no-tag-display-limit "build/deb/vtimer-cache_$v.dsc" "$d" >"$out/lintian.log" 2>&1
+	lintian -I --no-tag-display-limit build/*.changes >"$out/lintian.log" 2>&1 ||
+		echo "E: lintian exited $?: $(grep -v '^[IP]: ' "$out/lintian.log" | head -n 3)" >>"$out/lintian.log"
 	tags=$(grep -E '^[EW]: ' "$out/lintian.log")
 	sed -n 's/^[IP]: /# lintian info: /p' "$out/lintian.log"
 	if [ -z "$tags" ]; then
-		echo "ok 4 lintian: no error or warning"
+		echo "ok 5 lintian build/*.changes: no error or warning"
 	else
-		echo "not ok 4 lintian: no error or warning"
+		echo "not ok 5 lintian build/*.changes: no error or warning"
 		echo "$tags" | sed 's/^/# /'
+		rc=1
+	fi
+	# An upgrade leaves the unit alone (the patch runs on: the unit must
+	# not show inactive).
+	rm -rf "$out/deb.control"
+	dpkg-deb -e "$d" "$out/deb.control"
+	if grep -qs "stop 'vtimer-cache.service'" "$out/deb.control/preinst" "$out/deb.control/prerm"; then
+		echo "not ok 6 the maintainer scripts do not stop vtimer-cache.service"
+		grep -s -B2 "stop 'vtimer-cache.service'" "$out/deb.control/preinst" "$out/deb.control/prerm" | sed 's/^/# /'
+		rc=1
+	else
+		echo "ok 6 the maintainer scripts do not stop vtimer-cache.service"
+	fi
+	# A site's rebuild: a local changelog entry, make deb in a copy.
+	local s=$out/deb-site
+	rm -rf "$s"
+	mkdir -p "$s"
+	tar -c Makefile dkms.conf Kbuild src include scripts debian | tar -x -C "$s"
+	{ printf 'vtimer-cache (%s+site1) unstable; urgency=medium\n\n  * A site rebuild.\n\n -- %s  %s\n\n' \
+		"$v" "$(sed -n 's/^Maintainer: //p' debian/control)" "$(date -R)"; cat debian/changelog; } >"$s/debian/changelog"
+	if (cd "$s" && make -s deb) >"$out/deb-site.log" 2>&1 &&
+		dpkg-deb -c "$s/build/vtimer-cache-dkms_${v}+site1_all.deb" 2>/dev/null |
+		grep -q " ./usr/src/vtimer-cache-$v/Kbuild$"; then
+		echo "ok 7 a site rebuild at $v+site1: DKMS's source in /usr/src/vtimer-cache-$v"
+	else
+		echo "not ok 7 a site rebuild at $v+site1"
+		tail -n 5 "$out/deb-site.log" | sed 's/^/# /'
 		rc=1
 	fi
 	return $rc

@@ -1,9 +1,10 @@
 #!/bin/bash
-# tests/cli-docs.sh: the man page (scripts/vtimer-cache.8) and the bash
-# completion (scripts/vtimer-cache.bash-completion) against the CLI they
-# describe, so that neither falls behind when a command or option is added.
-# Runs on the build host. KTAP-style output: "ok N - ..." or "not ok N -
-# ...", "# " diagnostics, the plan last; exit 1 if any check failed.
+# tests/cli-docs.sh: the CLI's table of commands and options ("vtimer-cache
+# help --table") against what is built from it (the help text, the
+# parser, the bash completion, which read it) and what is written by hand
+# (the man page's SYNOPSIS, COMMANDS and OPTIONS). Runs on the build host,
+# where no module is loaded. KTAP: "ok N - ..." or "not ok N - ...", "# "
+# diagnostics, the plan last; exit 1 if any check failed.
 #
 # VTC_CLI, VTC_MAN and VTC_COMPLETION replace the three files, to run the
 # checks against a deliberately broken copy and see them fail.
@@ -13,130 +14,68 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cli=${VTC_CLI:-$top/scripts/vtimer-cache}
 man=${VTC_MAN:-$top/scripts/vtimer-cache.8}
 comp=${VTC_COMPLETION:-$top/scripts/vtimer-cache.bash-completion}
-n=0
-failed=0
+n=0 failed=0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli-docs.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-ok() {
+verdict() { # verdict DESCRIPTION PROBLEMS: ok if there are none
 	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() { # not_ok DESCRIPTION [DIAGNOSTICS]
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	if [ -n "${2-}" ]; then
+	if [ -z "$2" ]; then
+		echo "ok $n - $1"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $1"
 		printf '%s\n' "$2" | sed -e '/^$/d' -e 's/^/# /'
 	fi
 }
 
-verdict() { # verdict DESCRIPTION PROBLEMS: ok if there are none
-	if [ -z "$2" ]; then
-		ok "$1"
-	else
-		not_ok "$1" "$2"
-	fi
+# diff_sets WHAT WANT GOT: "missing: ..." and "extra: ..." of two word lists.
+diff_sets() {
+	local m e
+	m=$(comm -23 <(tr ' ' '\n' <<<"$2" | sed '/^$/d' | sort -u) <(tr ' ' '\n' <<<"$3" | sed '/^$/d' | sort -u) | tr '\n' ' ')
+	e=$(comm -13 <(tr ' ' '\n' <<<"$2" | sed '/^$/d' | sort -u) <(tr ' ' '\n' <<<"$3" | sed '/^$/d' | sort -u) | tr '\n' ' ')
+	[ -z "$m" ] || echo "$1 lacks: $m"
+	[ -z "$e" ] || echo "$1 has, the table not: $e"
 }
 
-# --- what the CLI says about itself -----------------------------------
+# --- the table ----------------------------------------------------------
+table=$(sh "$cli" help --table 2>&1)
+commands() { awk '$2 == "-" { gsub(/,/, " ", $1); print $1 }' <<<"$table" | tr '\n' ' '; }
+options_of() { # CMD: its options' spellings
+	awk -v c="$1" '$2 != "-" && index("," $1 ",", "," c ",") { gsub(/,/, " ", $2); print $2 }' <<<"$table" | tr '\n' ' '
+}
+first_options_of() { # CMD: its options' first spellings, as in a synopsis
+	awk -v c="$1" '$2 != "-" && index("," $1 ",", "," c ",") { sub(/,.*/, "", $2); print $2 }' <<<"$table" | tr '\n' ' '
+}
+operand_of() { awk -v c="$1" '$2 == "-" && index("," $1 ",", "," c ",") { print $3 }' <<<"$table"; }
+all_options() { awk '$2 != "-" { gsub(/,/, " ", $2); print $2 }' <<<"$table" | tr '\n' ' '; }
 
-# The usage lines, read the way the CLI's usage() reads them.
-usage_lines() {
-	sed -n 's/^#   vtimer-cache/usage: vtimer-cache/p' "$cli"
+# --- the man page, with the escapes that hide names (\-, fonts) out -------
+man_text() { sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' "$man"; }
+dashed() { grep -oE -- '(^|[[ (|])--?[a-z][a-z0-9-]*' | sed 's/^[[ (|]//' | tr '\n' ' '; }
+# man_synopsis CMD: the lines of its .SY block after the .SY line
+man_synopsis() {
+	man_text | awk -v c="$1" '/^\.SY/ { on = ($0 ~ ("^\\.SY \"?vtimer-cache " c "\"?$")); next }
+		/^\.YS/ { on = 0 } on'
+}
+man_synopsis_commands() { man_text | sed -n 's/^\.SY "\{0,1\}vtimer-cache \([a-z]*\)"\{0,1\}$/\1/p' | tr '\n' ' '; }
+# man_tags SECTION: the first line of each .TP entry of SECTION
+man_tags() {
+	man_text | awk -v s="$1" '/^\.SH/ { on = ($0 ~ ("^\\.SH \"?" s "\"?$")) }
+		on && prev == ".TP" { print } { prev = $0 }'
+}
+man_commands() { # each COMMANDS tag's words up to its first argument
+	man_tags COMMANDS | awk '{ for (i = 1; i <= NF && $i !~ /^\[/; i++) { w = $i; sub(/,$/, "", w); print w } }' | tr '\n' ' '
 }
 
-usage_commands() {
-	usage_lines | awk '{ print $3 }'
-}
-
-# The comment block at the top of the CLI (its usage, exit codes, notes).
-header() {
-	awk 'NR > 1 && !/^#/ { exit } NR > 1' "$cli"
-}
-
-header_long_options() {
-	header | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
-}
-
-# "COMMAND OPTION" for each option in a command's usage lines: the line
-# naming the command and the lines indented under it.
-usage_options() {
-	header | awk '
-		/^#   vtimer-cache [a-z]/ { cmd = $3 }
-		/^#$/ { cmd = "" }
-		cmd != "" {
-			s = $0
-			while (match(s, /(^|[[ (])--?[a-z][a-z0-9-]*/)) {
-				o = substr(s, RSTART, RLENGTH)
-				sub(/^[[ (]/, "", o)
-				print cmd, o
-				s = substr(s, RSTART + RLENGTH)
-			}
-		}' | sort -u
-}
-
-# The long options the argument parsers accept: case patterns, and the
-# words compared with "=" (disable --signal, stats --json).
-parser_long_options() {
-	{
-		sed -n 's/^[[:space:]]*\(-[-a-z|]*\)).*/\1/p' "$cli" | tr '|' '\n'
-		grep -oE -- '= --[a-z][a-z0-9-]*' "$cli" | cut -c3-
-	} | grep -E '^--' | sort -u
-}
-
-# The commands the CLI dispatches on, help and its aliases included.
-dispatched_commands() {
-	# shellcheck disable=SC2016 # $cmd is the CLI's, matched literally
-	sed -n '/^case \$cmd in$/,/^esac$/s/^\([-a-z|]*\)).*/\1/p' "$cli" | tr '|' '\n'
-}
-
-# --- what the man page says -------------------------------------------
-
-# The source with the escapes that hide option names (\- and font
-# changes) taken out, to search for names as typed.
-man_text() {
-	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' "$man"
-}
-
-man_sections() {
-	sed -n 's/^\.SH "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$man"
-}
-
-# The tags of the COMMANDS section: each .TP's first line, up to its first
-# argument ("help, -h, --help" gives three).
-man_commands() {
-	man_text | awk '
-		/^\.SH/ { in_cmds = ($0 ~ /^\.SH "?COMMANDS"?$/) }
-		in_cmds && prev == ".TP" {
-			sub(/^\.[A-Z]+ /, "")
-			for (i = 1; i <= NF && $i !~ /^\[/; i++) {
-				w = $i
-				sub(/,$/, "", w)
-				print w
-			}
-		}
-		{ prev = $0 }'
-}
-
-man_mentions() { # man_mentions WORD: as a whole word, not part of another
-	man_text | grep -qE -- "(^|[^a-zA-Z0-9_-])$1([^a-zA-Z0-9_-]|$)"
-}
-
-# --- the completion, in a shell of its own ----------------------------
-
-# Files for the completion of file names to find, and a driver: a
-# non-interactive bash that reads no start-up file (BASH_ENV unset), with
-# no _init_completion or _filedir even if exported by the caller, unless
-# "stub" asks for a minimal _init_completion. It prints the reply, one
-# word a line; "register" prints how vtimer-cache is registered.
-setup_completion() {
-	mkdir -p "$tmp/files/subdir" || return 1
-	: >"$tmp/files/mod.ko"
-	: >"$tmp/files/notes.txt"
-	cat >"$tmp/driver.sh" <<-'EOF'
+# --- the completion, in a non-interactive bash of its own -----------------
+mkdir -p "$tmp/files/subdir" "$tmp/bin"
+: >"$tmp/files/mod.ko"
+: >"$tmp/files/notes.txt"
+printf '#!/bin/sh\nexec sh "%s" "$@"\n' "$cli" >"$tmp/bin/vtimer-cache"
+chmod +x "$tmp/bin/vtimer-cache"
+cat >"$tmp/driver.sh" <<-'EOF'
 	set -u
 	unset -f _init_completion _filedir
 	mode=$1 comp=$2
@@ -160,257 +99,148 @@ setup_completion() {
 	COMP_POINT=${#COMP_LINE}
 	_vtimer_cache vtimer-cache "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
 	[ ${#COMPREPLY[@]} = 0 ] || printf '%s\n' "${COMPREPLY[@]}"
-	EOF
-}
-
-# complete_line MODE WORD...: the sorted reply for the line "WORD..." with
-# the cursor at its end; what the completion wrote to stderr is left in
-# $tmp/stderr, and a failed driver gives a line saying so.
+EOF
+# complete MODE WORD...: the reply for the line, sorted, on one line; what
+# the completion wrote to stderr is left in $tmp/stderr
 complete_line() {
-	(cd "$tmp/files" &&
-		env -u BASH_ENV bash "$tmp/driver.sh" "$1" "$comp" "${@:2}" 2>"$tmp/stderr") | sort
+	(cd "$tmp/files" && PATH=$tmp/bin:$PATH env -u BASH_ENV bash "$tmp/driver.sh" "$1" "$comp" \
+		"${@:2}" 2>"$tmp/stderr") | sort | tr '\n' ' '
 	[ "${PIPESTATUS[0]}" = 0 ] || echo "(the driver failed)"
 }
-
-words() { # words LINES: on one line
-	tr '\n' ' ' <<<"$1"
+completion_is() { # DESCRIPTION MODE "WORDS" WORD...: exactly those words
+	local got want
+	want=$(tr ' ' '\n' <<<"$3" | sed '/^$/d' | sort | tr '\n' ' ')
+	got=$(complete_line "$2" "${@:4}")
+	verdict "completion: $1" "$([ "$got" = "$want" ] || printf 'line: "%s"\nwant: %s\ngot:  %s\n' "${*:4}" "$want" "$got")$(cat "$tmp/stderr")"
 }
 
-stderr_problem() {
-	if [ -s "$tmp/stderr" ]; then
-		echo "stderr:"
-		cat "$tmp/stderr"
-	fi
-}
+# --- the checks -----------------------------------------------------------
+missing=
+for f in "$cli" "$man" "$comp"; do [ -r "$f" ] || missing="$missing $f"; done
+verdict "the CLI, its man page and its completion are there" "${missing:+not readable:$missing}"
+[ -z "$missing" ] || { echo "1..$n"; exit 1; }
+verdict "help --table: the table (commands: $(commands))" \
+	"$(grep -q '^status - ' <<<"$table" || echo "no table from '$cli help --table':"$'\n'"$table")"
 
-# completion_is DESCRIPTION MODE "EXPECTED WORDS" WORD...: the reply is
-# exactly those words, in any order.
-completion_is() {
-	local desc=$1 mode=$2 want got
-	local -a w
-	read -ra w <<<"$3"
-	shift 3
-	want=
-	if [ ${#w[@]} != 0 ]; then
-		want=$(printf '%s\n' "${w[@]}" | sort)
-	fi
-	got=$(complete_line "$mode" "$@")
-	if [ "$got" = "$want" ]; then
-		verdict "$desc" "$(stderr_problem)"
-	else
-		not_ok "$desc" "line: \"$*\""$'\n'"want: $(words "$want")"$'\n'"got:  $(words "$got")"$'\n'"$(stderr_problem)"
-	fi
-}
+if command -v groff >/dev/null; then
+	verdict "the man page renders without warnings (groff -man -ww)" "$(groff -man -ww -z -Tutf8 "$man" 2>&1 >/dev/null)"
+else
+	verdict "the man page renders without warnings (man --warnings)" \
+		"$(MANPAGER=cat PAGER=cat man --warnings -l "$man" 2>&1 >/dev/null)"
+fi
+missing=
+sections=$(sed -n 's/^\.SH "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$man")
+for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS "EXIT STATUS" FILES \
+	"SECURE BOOT AND LOCKDOWN" TAINT EXAMPLES "SEE ALSO"; do
+	grep -qxF "$s" <<<"$sections" || missing="$missing, $s"
+done
+grep -qE '^\.TH "?VTIMER-CACHE"? 8( |$)' "$man" || missing="$missing, .TH VTIMER-CACHE 8"
+verdict "the man page has the title and sections of a section 8 page" "${missing:+missing: ${missing#, }}"
 
-# completion_has DESCRIPTION MODE "WORDS" WORD...: the reply includes
-# those words.
-completion_has() {
-	local desc=$1 mode=$2 got word missing=
-	local -a w
-	read -ra w <<<"$3"
-	shift 3
-	got=$(complete_line "$mode" "$@")
-	for word in "${w[@]}"; do
-		grep -qxF -- "$word" <<<"$got" || missing="$missing $word"
+# help: every command and option, none cut short
+help=$(sh "$cli" help 2>&1)
+rc=$?
+problems=$([ $rc = 0 ] || echo "help exits $rc")
+for c in $(commands); do
+	line=$(awk -v c="$c" '$1 == "vtimer-cache" && $2 == c { l = $0; on = 1; next }
+		on && /^          / { l = l $0; next } { on = 0 } END { print l }' <<<"$help")
+	[ -n "$line" ] || { problems+=$'\n'"no 'vtimer-cache $c' line"; continue; }
+	for o in $(first_options_of "$c"); do
+		[[ $line == *"[$o"* ]] || problems+=$'\n'"$c: $o not in its usage line"
 	done
-	if [ -n "$missing" ]; then
-		not_ok "$desc" "line: \"$*\""$'\n'"missing:$missing"$'\n'"got: $(words "$got")"$'\n'"$(stderr_problem)"
-	else
-		verdict "$desc" "$(stderr_problem)"
+done
+for o in $(all_options); do
+	grep -qF -- "$o" <<<"$help" || problems+=$'\n'"$o not in the help"
+done
+verdict "help prints each command with all its options" "$problems"
+
+# the man page against the table
+problems=$(diff_sets "the SYNOPSIS" "$(commands)" "$(man_synopsis_commands)")
+for c in $(commands); do
+	syn=$(man_synopsis "$c")
+	p=$(diff_sets "the SYNOPSIS of $c" "$(first_options_of "$c")" "$(dashed <<<"$syn")")
+	[ -z "$p" ] || problems+=$'\n'"$p"
+	if [ "$(operand_of "$c")" != - ] && ! grep -q MODULE <<<"$syn"; then
+		problems+=$'\n'"the SYNOPSIS of $c lacks its operand $(operand_of "$c")"
 	fi
-}
+done
+verdict "the man page's SYNOPSIS: each command with its options" "$problems"
+verdict "the man page's COMMANDS: an entry for each command" \
+	"$(diff_sets "COMMANDS" "$(commands) -h --help" "$(man_commands)")"
+verdict "the man page's OPTIONS: an entry for each option" \
+	"$(diff_sets "OPTIONS" "$(all_options)" "$(man_tags OPTIONS | dashed)")"
 
-# --- the checks -------------------------------------------------------
-
-check_files() {
-	local f missing=
-	for f in "$cli" "$man" "$comp"; do
-		[ -r "$f" ] || missing="$missing $f"
+# the parser: every option of the table accepted (no module is loaded on
+# the build host: 3, 7 or output, never 2), others refused
+problems=
+while read -r cmds opt value _; do
+	[ "$opt" = - ] && continue
+	for c in ${cmds//,/ }; do
+		for o in ${opt//,/ }; do
+			case $value in
+			-) v=() ;; SEC|N) v=(5) ;; *'|'*) v=("${value%%|*}") ;; W,W) v=(hvc) ;; *) v=(/nonexistent) ;;
+			esac
+			args=("$c" "$o" "${v[@]}")
+			[ "$c" = bench ] && [ "$o" != --list ] && args+=(--list)
+			sh "$cli" "${args[@]}" >/dev/null 2>&1
+			[ $? = 2 ] && problems+=" '${args[*]}'"
+		done
 	done
-	verdict "the CLI, its man page and its completion are there" \
-		"${missing:+not readable:$missing}"
-}
+done <<<"$table"
+sh "$cli" status -t 5 >/dev/null 2>&1
+[ $? = 2 ] || problems+=" 'status -t 5' (not an option of status) was accepted"
+sh "$cli" disable --frob >/dev/null 2>&1
+[ $? = 2 ] || problems+=" 'disable --frob' was accepted"
+verdict "the parser accepts each command's options, in any order, and no other" \
+	"${problems:+usage error (2) for:$problems}"
 
-check_render() {
-	local desc="the man page renders without warnings" errs rc
-	if command -v groff >/dev/null; then
-		errs=$(groff -man -ww -z -Tutf8 "$man" 2>&1 >/dev/null)
-		rc=$?
-		desc="$desc (groff -man -ww)"
-	elif command -v man >/dev/null; then
-		errs=$(MANPAGER=cat PAGER=cat man --warnings=w -l "$man" 2>&1 >/dev/null)
-		rc=$?
-		desc="$desc (man --warnings=w, no groff)"
-	else
-		not_ok "$desc" "neither groff nor man is installed: cannot render $man"
-		return
-	fi
-	if [ "$rc" != 0 ] && [ -z "$errs" ]; then
-		errs="exit status $rc"
-	fi
-	verdict "$desc" "$errs"
-}
+# the completion
+completion_is "the commands" plain "$(commands)" vtimer-cache ''
+problems=
+for c in $(commands); do
+	got=" $(complete_line plain vtimer-cache "$c" -) "
+	for o in $(options_of "$c"); do [[ $got == *" $o "* ]] || problems+=" $c:$o"; done
+done
+verdict "completion: each command's options" "${problems:+not offered:$problems}"
+completion_is "di -> disable" plain disable vtimer-cache di
+completion_is "disable --signal -> -t, --timeout, --no-revert (accepted after it)" plain \
+	"-t --timeout --no-revert" vtimer-cache disable --signal ''
+completion_is "status -> nothing" plain "" vtimer-cache status ''
+completion_is "stats - -> --json" plain --json vtimer-cache stats -
+completion_is "bench --gic -> v2 v3" plain "v2 v3" vtimer-cache bench --gic ''
+completion_is "bench --only -> the workloads of bench --list" plain \
+	"$(sh "$cli" bench --list | awk '{ print $1 }' | tr '\n' ' ')" vtimer-cache bench --only ''
+completion_is "bench --only hvc,w -> hvc,wfi" plain hvc,wfi vtimer-cache bench --only hvc,w
+completion_is "bench --el2 --only h -> hvc, hvc-el2" plain "hvc hvc-el2" vtimer-cache bench --el2 --only h
+completion_is "bench --vcpus 4 --only mmio-user- -> mmio-user-4vcpu" plain mmio-user-4vcpu \
+	vtimer-cache bench --vcpus 4 --only mmio-user-
+completion_is "bench --iters -> nothing (a number)" plain "" vtimer-cache bench --iters ''
+completion_is "load -> *.ko and directories" plain "mod.ko subdir" vtimer-cache load ''
+completion_is "load -t 5 -> *.ko and directories" plain "mod.ko subdir" vtimer-cache load -t 5 ''
+completion_is "info -> *.ko and directories" plain "mod.ko subdir" vtimer-cache info ''
+completion_is "bench --vmm n -> any file" plain notes.txt vtimer-cache bench --vmm n
+completion_is "with _init_completion: di -> disable" stub disable vtimer-cache di
+completion_is "with _init_completion: bench --gic -> v2 v3" stub "v2 v3" vtimer-cache bench --gic ''
+reg=$(env -u BASH_ENV bash "$tmp/driver.sh" register "$comp" 2>&1)
+verdict "completion: registered for vtimer-cache" \
+	"$([ "$reg" = "complete -F _vtimer_cache vtimer-cache" ] || echo "complete -p: $reg")"
+if command -v shellcheck >/dev/null; then
+	verdict "shellcheck -s bash: the completion" "$(shellcheck -s bash "$comp" 2>&1)"
+else
+	verdict "shellcheck -s bash: the completion" "shellcheck is not installed"
+fi
 
-check_sections() {
-	local s sections missing=
-	sections=$(man_sections)
-	for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS "EXIT STATUS" FILES \
-		"SECURE BOOT AND LOCKDOWN" TAINT EXAMPLES "SEE ALSO"; do
-		grep -qxF "$s" <<<"$sections" || missing="$missing, $s"
-	done
-	grep -qE '^\.TH "?VTIMER-CACHE"? 8( |$)' "$man" || missing="$missing, .TH VTIMER-CACHE 8"
-	verdict "the man page has the title and sections of a section 8 page" \
-		"${missing:+missing: ${missing#, }}"
-}
+# On this build host there is no module for the running kernel: load has
+# nothing to load (7, not a failure) and status says why.
+out=$(sh "$cli" load 2>&1)
+rc=$?
+verdict "load without a module for this kernel: nothing to load (7), says why" \
+	"$([ $rc = 7 ] && grep -q "^vtimer-cache: nothing to load: no vtimer_cache module for kernel $(uname -r)" <<<"$out" ||
+		echo "exit $rc: $out")"
+out=$(sh "$cli" status 2>&1)
+rc=$?
+verdict "status: not loaded (3), and why" \
+	"$([ $rc = 3 ] && grep -q "^why: no vtimer_cache module for kernel $(uname -r): " <<<"$out" || echo "exit $rc: $out")"
 
-# The test's reading of the usage against what the CLI prints: a usage()
-# that reads its header differently would make every check below miss.
-check_usage_parse() {
-	local printed cmds
-	printed=$(sh "$cli" help 2>&1 >/dev/null)
-	cmds=$(usage_commands | tr '\n' ' ')
-	cmds=${cmds% }
-	if [ -z "$cmds" ]; then
-		not_ok "the usage names commands" "no \"#   vtimer-cache CMD\" line in $cli"
-	elif [ "$printed" != "$(usage_lines)" ]; then
-		not_ok "the usage names commands" "vtimer-cache help prints other lines than its header has:"$'\n'"$printed"
-	else
-		ok "the usage names commands: $cmds"
-	fi
-}
-
-# missing_commands LIST: the usage's commands not in LIST (one per line).
-missing_commands() {
-	local c
-	[ -n "$(usage_commands)" ] || { echo " (no command in the usage to look for)"; return; }
-	for c in $(usage_commands); do
-		grep -qxF -- "$c" <<<"$1" || printf ' %s' "$c"
-	done
-}
-
-check_man_commands() {
-	local missing
-	missing=$(missing_commands "$(man_commands)")
-	verdict "every command of the usage has an entry in the man page's COMMANDS" \
-		"${missing:+no entry for:$missing}"
-}
-
-check_completion_commands() {
-	local missing
-	missing=$(missing_commands "$(complete_line plain vtimer-cache '')")
-	verdict "the completion offers every command of the usage" \
-		"$(printf '%s\n' "${missing:+not offered:$missing}" "$(stderr_problem)" | sed '/^$/d')"
-}
-
-# The other way round: nothing documented or offered that the CLI would
-# reject as an unknown command.
-check_no_stale_commands() {
-	local c known extra=
-	known=$(dispatched_commands)
-	for c in $(man_commands) $(complete_line plain vtimer-cache ''); do
-		grep -qxF -- "$c" <<<"$known" || extra="$extra $c"
-	done
-	if [ -z "$known" ]; then
-		extra=" (no dispatch (case \$cmd in ... esac) found in $cli)"
-	fi
-	verdict "the man page and the completion name only commands the CLI has" \
-		"${extra:+unknown to the CLI:$extra}"
-}
-
-check_man_options() { # check_man_options DESCRIPTION OPTION...
-	local desc=$1 o missing=
-	shift
-	for o in "$@"; do
-		man_mentions "$o" || missing="$missing $o"
-	done
-	if [ $# = 0 ]; then
-		missing=" (no option found in $cli)"
-	fi
-	verdict "$desc" "${missing:+not in the man page:$missing}"
-}
-
-check_completion_options() {
-	local cmd opt got pairs missing=''
-	pairs=$(usage_options)
-	while read -r cmd opt; do
-		got=$(complete_line plain vtimer-cache "$cmd" -)
-		grep -qxF -- "$opt" <<<"$got" || missing="$missing $cmd:$opt"
-	done <<<"$pairs"
-	if [ -z "$pairs" ]; then
-		missing=" (no option found in the usage)"
-	fi
-	verdict "the completion offers each command's options from the usage" \
-		"${missing:+not offered:$missing}"
-}
-
-check_completion_cases() {
-	local workloads="mmio-user hvc timer-mmio wfi migrate mmio-user-2vcpu timer-mmio-2vcpu"
-
-	completion_is "completion: vtimer-cache di -> disable" plain disable vtimer-cache di
-	completion_is "completion: bench --gic -> v2 v3" plain "v2 v3" vtimer-cache bench --gic ''
-	completion_has "completion: disable -- -> --signal, --no-revert" plain \
-		"--signal --no-revert" vtimer-cache disable --
-	completion_is "completion: stats - -> --json" plain --json vtimer-cache stats -
-	completion_is "completion: bench --only -> the workloads" plain "$workloads" \
-		vtimer-cache bench --only ''
-	completion_is "completion: bench --only hvc,w -> hvc,wfi" plain hvc,wfi \
-		vtimer-cache bench --only hvc,w
-	completion_is "completion: bench --el2 --only h -> hvc, hvc-el2" plain "hvc hvc-el2" \
-		vtimer-cache bench --el2 --only h
-	completion_is "completion: bench --iters -> nothing (a number)" plain "" \
-		vtimer-cache bench --iters ''
-	completion_is "completion: load -> *.ko and directories" plain "mod.ko subdir" \
-		vtimer-cache load ''
-	completion_is "completion: info -> *.ko and directories" plain "mod.ko subdir" \
-		vtimer-cache info ''
-	completion_is "completion: bench --vmm n -> any file" plain notes.txt \
-		vtimer-cache bench --vmm n
-	completion_is "completion, with _init_completion: di -> disable" stub disable \
-		vtimer-cache di
-	completion_is "completion, with _init_completion: bench --gic -> v2 v3" stub "v2 v3" \
-		vtimer-cache bench --gic ''
-
-	local reg
-	reg=$(env -u BASH_ENV bash "$tmp/driver.sh" register "$comp" 2>&1)
-	verdict "completion: registered for vtimer-cache" \
-		"$([ "$reg" = "complete -F _vtimer_cache vtimer-cache" ] || echo "complete -p: $reg")"
-}
-
-check_shellcheck() {
-	local out
-	if ! command -v shellcheck >/dev/null; then
-		not_ok "shellcheck -s bash: the completion" "shellcheck is not installed"
-		return
-	fi
-	out=$(shellcheck -s bash "$comp" 2>&1) || [ -n "$out" ] || out="shellcheck failed"
-	verdict "shellcheck -s bash: the completion" "$out"
-}
-
-main() {
-	check_files
-	if [ "$failed" != 0 ]; then
-		# Every other check reads these files.
-		echo "1..$n"
-		exit 1
-	fi
-	check_render
-	check_sections
-	check_usage_parse
-	check_man_commands
-	setup_completion || { not_ok "set up the completion driver in $tmp"; echo "1..$n"; exit 1; }
-	check_completion_commands
-	check_no_stale_commands
-	# shellcheck disable=SC2046 # one option a word
-	check_man_options "every long option of the usage is in the man page" \
-		$(header_long_options)
-	# shellcheck disable=SC2046 # one option a word
-	check_man_options "every long option the CLI's parsers accept is in the man page" \
-		$(parser_long_options)
-	check_completion_options
-	check_completion_cases
-	check_shellcheck
-	echo "1..$n"
-	[ "$failed" = 0 ]
-}
-
-main
+echo "1..$n"
+[ "$failed" = 0 ]
