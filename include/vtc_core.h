@@ -38,8 +38,10 @@ static inline int vtc_timer_index(unsigned int irq)
 }
 
 void vtc_inval(struct vtc_pcpu *p, enum vtc_inval why);
-int vtc_load_write(struct arch_timer_context *ctx, struct vtc_pcpu *p,
+int vtc_load_issue(struct kvm_vcpu *vcpu, struct vtc_pcpu *p,
 		   unsigned long gen, int t, bool active);
+int vtc_load_checked(struct kvm_vcpu *vcpu, struct vtc_pcpu *p,
+		     unsigned long gen, int t, bool active);
 
 /*
  * The cached irq_set_irqchip_state(irq, ACTIVE, active) of
@@ -73,12 +75,13 @@ static __always_inline int vtc_load_timer(struct arch_timer_context *ctx,
 			vtc_inval(p, VTC_INV_NESTED);
 		p->stats.loads++;
 	}
-	if (static_branch_unlikely(&vtc_checks) ||
-	    !vtc_cache_may_skip(gen, &p->hw, t, active)) {
-		ret = vtc_load_write(ctx, p, gen, t, active);
-	} else {
+	if (static_branch_unlikely(&vtc_checks)) {
+		ret = vtc_load_checked(vcpu, p, gen, t, active);
+	} else if (vtc_cache_may_skip(gen, &p->hw, t, active)) {
 		p->stats.skipped[t]++;
 		trace_vtc_skip(t, vcpu->vcpu_id, active);
+	} else {
+		ret = vtc_load_issue(vcpu, p, gen, t, active);
 	}
 	local_irq_restore(flags);
 	return ret;

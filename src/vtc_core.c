@@ -49,7 +49,7 @@ bool vtc_verify;
 
 /*
  * Verify or diag on: a load's decision leaves the inlined fast path for
- * vtc_load_write(), which does both. A static key, so that the default
+ * vtc_load_checked(), which does both. A static key, so that the default
  * path pays a NOP for them.
  */
 DEFINE_STATIC_KEY_FALSE(vtc_checks);
@@ -180,11 +180,10 @@ static int vtc_write_slow(struct vtc_pcpu *p, unsigned int irq, bool val)
  * A write of this CPU's bit of timer @t made with interrupts off: now
  * known, whoever wrote it (@own: the cache's own write at a load).
  */
-static __always_inline void vtc_written(struct vtc_pcpu *p, int t, bool val,
-					int ret, bool own)
+static __always_inline void vtc_written(struct vtc_pcpu *p, unsigned long gen,
+					int t, bool val, int ret, bool own)
 {
-	vtc_cache_written(vtc_trust_gen(&vtc_shared->trust), &p->hw, t, val,
-			  ret);
+	vtc_cache_written(gen, &p->hw, t, val, ret);
 	if (unlikely(ret))
 		vtc_inval(p, VTC_INV_WRITE_ERROR);
 	p->stats.writes[t][val]++;
@@ -202,7 +201,7 @@ static __always_inline void vtc_written(struct vtc_pcpu *p, int t, bool val,
  * The descriptor lock is taken as the kernel takes it, and the outcome is
  * learnt under it like any other writer's.
  */
-static int vtc_write(struct vtc_pcpu *p, int t, bool val)
+static int vtc_write(struct vtc_pcpu *p, unsigned long gen, int t, bool val)
 {
 	struct irq_data *data = vtc_irqd[t];
 	struct irq_desc *desc = irq_data_to_desc(data);
@@ -228,35 +227,45 @@ static int vtc_write(struct vtc_pcpu *p, int t, bool val)
 		data = NULL;
 #endif
 	} while (data);
-	vtc_written(p, t, val, ret, true);
+	vtc_written(p, gen, t, val, ret, true);
 	raw_spin_unlock(&desc->lock);
 	return ret;
 }
 
 /*
  * A load's write of timer @t that the fast path (vtc_load_timer(),
- * vtc_core.h) does not skip, or every one while verify or diag is on:
- * interrupts off, @gen read once for the decision.
+ * vtc_core.h) does not skip: interrupts off, @gen read once for the
+ * decision, and learnt with the outcome (a generation that ended since
+ * makes what is learnt void, as it should).
  */
-int vtc_load_write(struct arch_timer_context *ctx, struct vtc_pcpu *p,
-		   unsigned long gen, int t, bool active)
+noinline int vtc_load_issue(struct kvm_vcpu *vcpu, struct vtc_pcpu *p,
+			    unsigned long gen, int t, bool active)
 {
-	struct kvm_vcpu *vcpu = timer_context_to_vcpu(ctx);
+	int ret;
+
+	if (likely(vtc_direct[t]))
+		ret = vtc_write(p, gen, t, active);
+	else
+		ret = vtc_write_slow(p, vtc_host_irq[t], active);
+	p->stats.issued[t]++;
+	trace_vtc_issue(t, vcpu->vcpu_id, active);
+	return ret;
+}
+
+/* Every decision of a load while verify or diag is on. */
+int vtc_load_checked(struct kvm_vcpu *vcpu, struct vtc_pcpu *p,
+		     unsigned long gen, int t, bool active)
+{
 	bool skip = vtc_cache_may_skip(gen, &p->hw, t, active);
 	int ret = 0;
 
 	if (unlikely(READ_ONCE(vtc_verify)))
-		vtc_verify_write(p, ctx->host_timer_irq, active, skip);
+		vtc_verify_write(p, vtc_host_irq[t], active, skip);
 	if (skip) {
 		p->stats.skipped[t]++;
 		trace_vtc_skip(t, vcpu->vcpu_id, active);
 	} else {
-		if (likely(vtc_direct[t]))
-			ret = vtc_write(p, t, active);
-		else
-			ret = vtc_write_slow(p, ctx->host_timer_irq, active);
-		p->stats.issued[t]++;
-		trace_vtc_issue(t, vcpu->vcpu_id, active);
+		ret = vtc_load_issue(vcpu, p, gen, t, active);
 	}
 	if (unlikely(READ_ONCE(vtc_diag)))
 		vtc_diag_load(vcpu, p, t, active, skip);
@@ -345,7 +354,8 @@ int vtc_active_written(unsigned int irq, enum irqchip_irq_state which,
 		vtc_inval(p, VTC_INV_WRITE_ERROR);
 		return ret;
 	}
-	vtc_written(p, t, val, ret, p->own_write);
+	vtc_written(p, vtc_trust_gen(&vtc_shared->trust), t, val, ret,
+		    p->own_write);
 	return ret;
 }
 
