@@ -180,7 +180,8 @@ static inline void set_timer_irq_phys_active(struct arch_timer_context *ctx, boo
 /* VTC-MIRROR END */
 
 /* VTC-MIRROR BEGIN kvm_timer_vcpu_load_gic */
-static void kvm_timer_vcpu_load_gic(struct arch_timer_context *ctx)
+/* vtc: inlined into the copy of kvm_timer_vcpu_load(), one frame */
+static __always_inline void kvm_timer_vcpu_load_gic(struct arch_timer_context *ctx)
 {
 	struct kvm_vcpu *vcpu = timer_context_to_vcpu(ctx);
 	bool pending = kvm_timer_pending(ctx);
