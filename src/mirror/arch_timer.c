@@ -171,7 +171,8 @@ static irqreturn_t kvm_arch_timer_handler(int irq, void *dev_id)
 /* VTC-MIRROR END */
 
 /* VTC-MIRROR BEGIN set_timer_irq_phys_active */
-static inline void set_timer_irq_phys_active(struct arch_timer_context *ctx, bool active)
+/* vtc: inlined, as the kernel does, into the copy of kvm_timer_vcpu_load() */
+static __always_inline void set_timer_irq_phys_active(struct arch_timer_context *ctx, bool active)
 {
 	int r = vtc_load_timer(ctx, active); /* vtc: cached write */
 
