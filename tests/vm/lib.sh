@@ -2,31 +2,18 @@
 # Helpers for guest test scripts (sourced from /vtc/test.sh). POSIX sh has
 # no local variables: a helper's own are prefixed with its name, so that it
 # never changes a caller's (a loop counter i, say).
-# Checks print KTAP "ok N name" / "not ok N name" lines that the host
-# counts (tests/check.sh); vtc_done prints the plan and exits non-zero if
-# any check failed.
-
-VTC_N=0
-VTC_FAILED=0
+# Checks are KTAP results (/vtc/ktap.sh, tests/ktap.sh) that the host
+# counts (tests/check.sh); vtc_done prints the closing line and exits
+# non-zero if any check failed. The vtc_ names are the KTAP helper's.
+. /vtc/ktap.sh
+ktap_header
 TRACING=/sys/kernel/tracing
 
-vtc_ok() {
-	VTC_N=$((VTC_N + 1))
-	echo "ok $VTC_N $*"
-}
-
-vtc_not_ok() {
-	VTC_N=$((VTC_N + 1))
-	VTC_FAILED=$((VTC_FAILED + 1))
-	echo "not ok $VTC_N $*"
-}
-
+vtc_ok() { ktap_pass "$*"; }
+vtc_not_ok() { ktap_fail "$*"; }
 # vtc_check NAME CMD...: run CMD, ok if it exits 0.
-vtc_check() {
-	_check_name=$1
-	shift
-	if "$@"; then vtc_ok "$_check_name"; else vtc_not_ok "$_check_name"; fi
-}
+vtc_check() { ktap_result "$@"; }
+vtc_done() { ktap_finish; }
 
 # vtc_expect NAME VALUE OP BOUND: numeric comparison with awk (floats).
 vtc_expect() {
@@ -36,13 +23,6 @@ vtc_expect() {
 	else
 		vtc_not_ok "$_expect_name ($_expect_val $_expect_op $_expect_bound is false)"
 	fi
-}
-
-# vtc_done: the plan (at the end, as KTAP allows) and the exit status.
-vtc_done() {
-	echo "1..$VTC_N"
-	echo "# $VTC_N checks, $VTC_FAILED failed"
-	[ "$VTC_FAILED" = 0 ]
 }
 
 # vtc_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds; fail
