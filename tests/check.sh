@@ -54,6 +54,7 @@ tests() {
 	rig-fails-check 7.2 v3 vhe -- tests/vm/rig-fails.sh check
 	rig-fails-noverdict 7.2 v3 vhe -- tests/vm/rig-fails.sh noverdict
 	rig-fails-hang 7.2 v3 vhe --timeout 40 -- tests/vm/rig-fails.sh hang
+	rig-fails-demo 7.2 v3 vhe --add build/7.2/vtimer_cache.ko -- tests/vm/demo.sh v3 50 --break no-eoi
 	vmm-selftest-v3-vhe 7.2 v3 vhe -- tests/vm/vmm-selftest.sh 200
 	vmm-selftest-v3-nvhe 7.2 v3 nvhe @slow -- tests/vm/vmm-selftest.sh 100
 	vmm-selftest-v2-vhe 7.2 v2 vhe @slow -- tests/vm/vmm-selftest.sh 100
@@ -546,7 +547,7 @@ while read -r name series gic mode rest; do
 	demo) test_demo ;;
 	rig-fails-*)
 		case $name in
-		*-check) pat="test.sh exited 1" ;;
+		*-check | *-demo) pat="test.sh exited 1" ;;
 		*-noverdict) pat="no verdict" ;;
 		*) pat=timeout ;;
 		esac
