@@ -15,4 +15,11 @@ hang)
 	echo "hanging"
 	while :; do sleep 1; done
 	;;
+warn)
+	# A WARN that only the console keeps: with dmesg cleared, /init's own
+	# check passes the boot, and run.sh's console checker must fail it.
+	vtc_check "insmod vtc_warn.ko (WARNs on load)" insmod /vtc/vtc_warn.ko
+	dmesg -c >/dev/null
+	vtc_done
+	;;
 esac
