@@ -54,7 +54,8 @@ tests() {
 	rig-fails-check 7.2 v3 vhe -- tests/vm/rig-fails.sh check
 	rig-fails-noverdict 7.2 v3 vhe -- tests/vm/rig-fails.sh noverdict
 	rig-fails-hang 7.2 v3 vhe --timeout 40 -- tests/vm/rig-fails.sh hang
-	rig-fails-warn 7.2 v3 vhe --add build/7.2/vtc_warn.ko -- tests/vm/rig-fails.sh warn
+	rig-fails-warn 7.2 v3 vhe --add build/7.2/vtc_fault.ko -- tests/vm/rig-fails.sh warn
+	rig-fails-leak 7.2 v3 vhe --add build/7.2/vtc_fault.ko -- tests/vm/rig-fails.sh leak
 	rig-fails-demo 7.2 v3 vhe --add build/7.2/vtimer_cache.ko -- tests/vm/demo.sh v3 50 --break no-eoi
 	vmm-selftest-v3-vhe 7.2 v3 vhe -- tests/vm/vmm-selftest.sh 200
 	vmm-selftest-v3-nvhe 7.2 v3 nvhe @slow -- tests/vm/vmm-selftest.sh 100
@@ -548,7 +549,7 @@ while read -r name series gic mode rest; do
 	demo) test_demo ;;
 	rig-fails-*)
 		case $name in
-		*-check | *-demo) pat="test.sh exited 1" ;;
+		*-check | *-demo | *-leak) pat="test.sh exited 1" ;;
 		*-noverdict) pat="no verdict" ;;
 		*-warn) pat="kernel: .*WARNING" ;;
 		*) pat=timeout ;;

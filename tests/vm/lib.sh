@@ -127,14 +127,17 @@ vtc_vmm() {
 }
 
 # Scan for leaks (the debug kernel has DEBUG_KMEMLEAK) and check there are
-# none; tests "echo clear" into it when they start.
+# none; tests "echo clear" into it when they start. kmemleak reports an
+# object only once it is 5 s old (MSECS_MIN_AGE) and unchanged since the
+# previous scan: the wait is its condition, not a guess (rig-fails-leak
+# fails the check with a leak made just before).
 vtc_kmemleak_check() {
 	if [ ! -w /sys/kernel/debug/kmemleak ]; then
 		vtc_not_ok "kmemleak available"
 		return
 	fi
+	sleep 6
 	echo scan >/sys/kernel/debug/kmemleak
-	sleep 1
 	echo scan >/sys/kernel/debug/kmemleak
 	_kmemleak_check_leaks=$(grep -c unreferenced /sys/kernel/debug/kmemleak)
 	[ "$_kmemleak_check_leaks" = 0 ] || head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# /'
