@@ -10,7 +10,7 @@
 #   ktap_pass NAME           "ok N NAME"
 #   ktap_fail NAME           "not ok N NAME"
 #   ktap_skip NAME REASON    "ok N NAME # SKIP REASON", counted as skipped
-#   ktap_result NAME CMD...  ok if CMD exits 0
+#   ktap_result NAME CMD...  ok if CMD exits 0; returns CMD's failure
 #   ktap_finish              the closing line "N passed, N failed, N
 #                            skipped"; returns 0 iff nothing failed
 #   ktap_bail REASON         "Bail out! REASON", the closing line, exit 1
@@ -47,7 +47,7 @@ ktap_skip() {
 ktap_result() {
 	_ktap_name=$1
 	shift
-	if "$@"; then ktap_pass "$_ktap_name"; else ktap_fail "$_ktap_name"; fi
+	if "$@"; then ktap_pass "$_ktap_name"; else ktap_fail "$_ktap_name"; return 1; fi
 }
 
 ktap_finish() {

@@ -63,8 +63,7 @@ phase "5. per-vcpu counts of a running VM (diag=1, $VTC_DBG/vcpus)"
 echo 1 >/sys/module/vtimer_cache/parameters/diag
 vtc-vmm --gic "$gic" --until-signal --vcpus 2 "$@" mmio-user >/dev/null 2>&1 &
 pid=$!
-shadows() { [ "$(vtc_stat shadow.vcpus)" = 2 ]; }
-vtc_until 60 shadows || exit 1
+vtc_until 60 vtc_stat_is shadow.vcpus 2 || exit 1
 cat $VTC_DBG/vcpus
 kill -TERM $pid
 wait $pid || { echo "demo: the VM failed"; exit 1; }

@@ -11,8 +11,10 @@ TRACING=/sys/kernel/tracing
 
 vtc_ok() { ktap_pass "$*"; }
 vtc_not_ok() { ktap_fail "$*"; }
-# vtc_check NAME CMD...: run CMD, ok if it exits 0.
+# vtc_check NAME CMD...: run CMD, ok if it exits 0; returns its failure,
+# so that a script can stop at a failed step ("vtc_check ... || return").
 vtc_check() { ktap_result "$@"; }
+vtc_must() { ktap_result "$@"; }
 vtc_done() { ktap_finish; }
 
 # vtc_expect NAME VALUE OP BOUND: numeric comparison with awk (floats).
@@ -75,25 +77,25 @@ vtc_stat() {
 	awk -v k="$1" '$1 == k { print $2 }' $VTC_DBG/stats
 }
 
-# Wait until the klp transition is over; $1: "enabled" or "gone".
-vtc_wait_patch() {
-	_wait_patch_i=0
-	while [ $_wait_patch_i -lt 600 ]; do
-		case "$1" in
-		enabled)
-			[ "$(cat $VTC_LP/transition 2>/dev/null)" = 0 ] &&
-				[ "$(cat $VTC_LP/enabled 2>/dev/null)" = 1 ] && return 0
-			;;
-		gone)
-			[ ! -d $VTC_LP ] && return 0
-			;;
-		esac
-		sleep 0.1
-		_wait_patch_i=$((_wait_patch_i + 1))
+# vtc_stat_is NAME VALUE: the stats' NAME is VALUE (for vtc_until).
+vtc_stat_is() { [ "$(vtc_stat "$1")" = "$2" ]; }
+
+# vtc_patches: the livepatches, NAME=ENABLED each (for messages).
+vtc_patches() {
+	for _patches_d in /sys/kernel/livepatch/*; do
+		[ -d "$_patches_d" ] && printf '%s=%s ' "${_patches_d##*/}" "$(cat "$_patches_d/enabled")"
 	done
-	echo "# patch did not reach '$1' in 60 s" >&2
-	return 1
 }
+
+# vtc_wait_patch enabled|gone: wait (60 s at most) until the klp
+# transition is over and the patch is enabled, or gone.
+vtc_patch_is() {
+	case $1 in
+	enabled) [ "$(cat $VTC_LP/transition $VTC_LP/enabled 2>/dev/null | tr -d '\n')" = 01 ] ;;
+	gone) [ ! -d $VTC_LP ] ;;
+	esac
+}
+vtc_wait_patch() { vtc_until 60 vtc_patch_is "$1"; }
 
 vtc_load() {
 	insmod /vtc/vtimer_cache.ko "$@" && vtc_wait_patch enabled
@@ -181,19 +183,6 @@ vtc_workloads() {
 }
 
 # --- DKMS in the arm64 userland (run.sh --rootfs) ---------------------------
-
-# vtc_must NAME CMD...: as vtc_check, but returns CMD's failure, so that a
-# script can stop at a failed step ("vtc_must ... || return").
-vtc_must() {
-	_must_name=$1
-	shift
-	if "$@"; then
-		vtc_ok "$_must_name"
-	else
-		vtc_not_ok "$_must_name"
-		return 1
-	fi
-}
 
 # vtc_timed LOG CMD...: run CMD with its output in LOG, print how long it
 # took ("# CMD: N s"), and show LOG's tail if it failed.
