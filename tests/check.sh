@@ -554,18 +554,15 @@ while read -r name series gic mode rest; do
 		*-warn) pat="kernel: .*WARNING" ;;
 		*) pat=timeout ;;
 		esac
-		# shellcheck disable=SC2086 # rest is a list of words
 		rig_fails "$name" "$pat" $rest ;;
 	bpftrace|dkms*|package-*|linux-guest*)
 		if userland; then
-			# shellcheck disable=SC2086 # rest is a list of words
-			boot "$name" "$series" --gic "${gic#v}" --mode "$mode" $rest
+				boot "$name" "$series" --gic "${gic#v}" --mode "$mode" $rest
 		else
 			echo "# userland prerequisites failed (log: $out/userland.log)"
 			false
 		fi ;;
 	*)
-		# shellcheck disable=SC2086 # rest is a list of words
 		boot "$name" "$series" --gic "${gic#v}" --mode "$mode" $rest ;;
 	esac
 	rc=$?
