@@ -2,7 +2,8 @@
 #
 #   make demo       boot the arm64 KVM host, load, toggle, show stats
 #   make check      every test, one KTAP stream; last line "N passed, N failed, N skipped"
-#                   (T=NAME [GIC=v2] [MODE=nvhe] [SERIES=7.3]: one test)
+#                   (T=NAME [GIC=v2] [MODE=nvhe] [SERIES=7.3]: one test in
+#                   its configurations, tests/README.md; logs in build/check-only/)
 #   make check-slow make check plus DKMS from a checkout, 7.3 DKMS, DKMS on
 #                   stock headers (refused), all 7.3 configs, longer stress,
 #                   package boots (Secure Boot too), the native kernel

@@ -25,6 +25,9 @@
 #                            function vtimer_cache replaces,
 #                            kvm_arch_timer_handler, with the stock code
 #
+# and vtc_fault.ko (tests/modules/), which WARNs (or with leak=1 leaks)
+# when it loads: the rig must fail its boot (tests/vm/rig-fails.sh).
+#
 # The test variants are the shipped sources changed in their private copy
 # by the edits below, each checked to apply: the shipped module carries no
 # test-only code.
@@ -50,7 +53,7 @@ kver=$(make -s -C "$kdir" kernelversion) || die "$kdir is not a kernel tree"
 
 out=$top/build/$series
 mkdir -p "$out"
-rm -f "$out"/vtimer_cache*.ko "$out"/test_klp_*.ko "$out"/klp_foreign_ack.ko
+rm -f "$out"/vtimer_cache*.ko "$out"/test_klp_*.ko "$out"/klp_foreign_ack.ko "$out"/vtc_fault.ko
 
 # edit FILE SED_EXPR PATTERN: apply SED_EXPR to FILE in the copy, which
 # must contain PATTERN (a test variant that silently built the shipped
@@ -70,7 +73,7 @@ build() {
 # (the selftests' Makefile would build all fourteen of its modules).
 selftests=$kdir/tools/testing/selftests/livepatch/test_modules
 for name in vtimer_cache vtimer_cache-skew vtimer_cache-missing vtimer_cache_v2 vtimer_cache_v9 \
-	test_klp_livepatch test_klp_atomic_replace klp_foreign_ack; do
+	test_klp_livepatch test_klp_atomic_replace klp_foreign_ack vtc_fault; do
 	d=$out/tree-$name
 	rm -rf "$d"
 	mkdir -p "$d"
@@ -85,8 +88,9 @@ for name in vtimer_cache vtimer_cache-skew vtimer_cache-missing vtimer_cache_v2 
 		[ -f "$selftests/$name.c" ] || die "no $selftests/$name.c"
 		cp "$selftests/$name.c" "$d/"
 		echo "obj-m := $name.o" >"$d/Kbuild" ;;
-	klp_foreign_ack)
-		cp "$top/tests/modules/Kbuild" "$top/tests/modules/$name.c" "$d/" ;;
+	*)
+		cp "$top/tests/modules/$name.c" "$d/"
+		echo "obj-m := $name.o" >"$d/Kbuild" ;;
 	esac
 	case $name in
 	vtimer_cache)
@@ -109,4 +113,4 @@ for name in vtimer_cache vtimer_cache-skew vtimer_cache-missing vtimer_cache_v2 
 	esac
 done
 echo "build-modules.sh: Linux $kver: $(cd "$top" && ls build/"$series"/vtimer_cache*.ko \
-	build/"$series"/test_klp_*.ko build/"$series"/klp_foreign_ack.ko | tr '\n' ' ')"
+	build/"$series"/test_klp_*.ko build/"$series"/klp_foreign_ack.ko build/"$series"/vtc_fault.ko | tr '\n' ' ')"

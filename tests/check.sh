@@ -1,28 +1,34 @@
 #!/bin/bash
 # make check: build what is missing, run the tests, print one KTAP stream
-# (kselftest's shape: a plan, "ok N name", "# SKIP reason", each boot's
-# own checks as an indented subtest) and last "N passed, N failed, N
-# skipped", N counting every check (a SKIP is not a pass). Exit status 0
-# only if nothing failed.
+# (tests/ktap.sh: "KTAP version 1", a plan, "ok N name", "# SKIP reason",
+# each test's own checks as an indented subtest) and last "N passed, N
+# failed, N skipped", N counting every check (a SKIP is not a pass). Exit
+# status 0 only if nothing failed.
 #
 #   make check [T=NAME] [GIC=v2|v3] [MODE=vhe|nvhe|nested] [SERIES=7.2|7.3]
 #
-# T runs the tests whose name is NAME or starts with NAME- (T=module-cache
-# runs every module-cache boot; GIC, MODE and SERIES narrow them down),
-# plus the builds they need. VTC_SLOW=1 (make check-slow) adds the @slow
-# lines of the table below: what does not fit CI's time on 2 cores. Each
-# test script's header says what it checks.
+# T=NAME runs the test NAME and its configurations: the tests named NAME
+# followed by any of -v2 -v3 -vhe -nvhe -nested -7.2 -7.3 (T=module-cache:
+# module-cache-v3-vhe, ...; T=dkms: dkms and dkms-7.3, not dkms-refused).
+# The 7.3 copies named 7.3-NAME... run only with SERIES=7.3. GIC, MODE and
+# SERIES narrow the selection; the builds it needs run too. A narrowed run
+# keeps its logs in build/check-only/ and leaves a full run's build/check/
+# alone. VTC_LIST=1 prints the selection and the log directory, and runs
+# nothing. VTC_SLOW=1 (make check-slow) adds the @slow lines of the table
+# below: what does not fit CI's time on 2 cores. Each test script's header
+# says what it checks.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-out=${VTC_OUT:-$top/build/check}
-rm -rf "$out"
-mkdir -p "$out"
+# shellcheck source=tests/ktap.sh
+. tests/ktap.sh
 only=${T:-} want_gic=${GIC:-} want_mode=${MODE:-} want_series=${SERIES:-}
+spec=$only${want_series:+-$want_series}${want_gic:+-$want_gic}${want_mode:+-$want_mode}
+out=${VTC_OUT:-$top/build/check${spec:+-only/${spec#-}}}
 slow=${VTC_SLOW:-0}
 t0=$SECONDS
-passed=0 failed=0 skipped=0 n=0 retries=0
+retries=0
 failures=()
 
 # The tests: NAME SERIES GIC MODE [run.sh options] -- SCRIPT [ARGS]. A
@@ -32,6 +38,7 @@ tests() {
 	cat <<-'EOF'
 	build - - -
 	unit - - -
+	select - - -
 	checkpatch - - -
 	shellcheck - - -
 	cli-docs - - -
@@ -47,6 +54,9 @@ tests() {
 	rig-fails-check 7.2 v3 vhe -- tests/vm/rig-fails.sh check
 	rig-fails-noverdict 7.2 v3 vhe -- tests/vm/rig-fails.sh noverdict
 	rig-fails-hang 7.2 v3 vhe --timeout 40 -- tests/vm/rig-fails.sh hang
+	rig-fails-warn 7.2 v3 vhe --add build/7.2/vtc_fault.ko -- tests/vm/rig-fails.sh warn
+	rig-fails-leak 7.2 v3 vhe --add build/7.2/vtc_fault.ko -- tests/vm/rig-fails.sh leak
+	rig-fails-demo 7.2 v3 vhe --add build/7.2/vtimer_cache.ko -- tests/vm/demo.sh v3 50 --break no-eoi
 	vmm-selftest-v3-vhe 7.2 v3 vhe -- tests/vm/vmm-selftest.sh 200
 	vmm-selftest-v3-nvhe 7.2 v3 nvhe @slow -- tests/vm/vmm-selftest.sh 100
 	vmm-selftest-v2-vhe 7.2 v2 vhe @slow -- tests/vm/vmm-selftest.sh 100
@@ -105,102 +115,132 @@ tests() {
 # build always is: every other test needs it.
 selected() {
 	[ "$1" = build ] && return 0
-	if [ -n "$only" ] && [ "$1" != "$only" ] && [ "${1#"$only"-}" = "$1" ] &&
-		[ "${1#*-"$only"}" = "$1" ]; then
-		return 1
+	if [ -n "$only" ]; then
+		local w rest=${1#"$want_series"-}
+		case $rest in "$only"|"$only"-*) ;; *) return 1 ;; esac
+		for w in $(tr - ' ' <<<"${rest#"$only"}"); do
+			case $w in v2|v3|vhe|nvhe|nested|7.2|7.3) ;; *) return 1 ;; esac
+		done
 	fi
 	[ -z "$want_series" ] || [ "$2" = - ] || [ "$2" = "$want_series" ] || return 1
 	[ -z "$want_gic" ] || [ "$3" = - ] || [ "$3" = "$want_gic" ] || return 1
 	[ -z "$want_mode" ] || [ "$4" = - ] || [ "$4" = "$want_mode" ] || return 1
 }
 
-# result ok|fail NAME [DIRECTIVE]: a top-level result; a SKIP directive
-# counts as skipped, not passed.
+# result ok|fail NAME [DIRECTIVE]: a top-level result.
 result() {
-	n=$((n + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $n $2${3:+ # $3}"
-		case ${3:-} in
-		SKIP*) skipped=$((skipped + 1)) ;;
-		*) passed=$((passed + 1)) ;;
-		esac
-	else
-		echo "not ok $n $2${3:+ # $3}"
-		failed=$((failed + 1))
-		failures+=("$2")
-	fi
+	case $1:${3:-} in
+	ok:SKIP*) ktap_skip "$2" "${3#SKIP }" ;;
+	ok:*) ktap_pass "$2" ;;
+	*) ktap_fail "$2"; failures+=("$2") ;;
+	esac
 }
 
-# subtest NAME LOG: a test's own checks, indented, counted.
-subtest() {
-	local ok nok skip
-	echo "    KTAP version 1"
-	grep -aE '^(ok|not ok) [0-9]+|^1\.\.[0-9]+|^# ' "$2" | sed 's/^/    /'
-	ok=$(grep -aE '^ok [0-9]+' "$2" | grep -vcE '# SKIP( |$)')
-	skip=$(grep -aE '^ok [0-9]+' "$2" | grep -cE '# SKIP( |$)')
-	nok=$(grep -acE '^not ok [0-9]+' "$2")
-	passed=$((passed + ok))
-	skipped=$((skipped + skip))
-	failed=$((failed + nok))
-	while IFS= read -r l; do failures+=("$1: ${l#not ok }"); done < <(grep -aE '^not ok [0-9]+' "$2")
+# nest NAME FILE: FILE's KTAP as NAME's subtest, its results counted;
+# fails if any failed.
+nest() {
+	local l rc=0
+	ktap_nest "$2" >"$2.nest" || rc=1
+	cat "$2.nest"
+	while IFS= read -r l; do failures+=("$1: ${l#  not ok }"); done < <(grep -a '^  not ok ' "$2.nest")
+	return $rc
 }
 
-bail() {
-	echo "Bail out! $*"
-	echo "$passed passed, $((failed + 1)) failed, $skipped skipped"
-	exit 1
+# nested NAME CMD...: CMD's KTAP output (in $out/NAME.tap) as NAME's
+# subtest; fails if CMD or any of its checks failed. A function as CMD
+# runs in a subshell, with its own counts.
+nested() {
+	local name=$1 rc
+	shift
+	("$@") >"$out/$name.tap" 2>&1
+	rc=$?
+	nest "$name" "$out/$name.tap" || rc=1
+	return $rc
 }
-
-echo "TAP version 13"
-
-# --- setup: packages, test kernels ------------------------------------------
-scripts/deps.sh >"$out/deps.log" 2>&1 || { cat "$out/deps.log"; bail "dependencies missing"; }
-declare -A kentry
-for s in 7.2 7.3; do
-	echo "# test kernel $s (first build: about 5-20 minutes)"
-	kentry[$s]=$(tests/kernel/build.sh "$s" 2>"$out/kernel-$s.log") ||
-		{ tail -n 20 "$out/kernel-$s.log"; bail "kernel $s build failed"; }
-done
 
 # --- the plan ---------------------------------------------------------------
 sel=()
-while read -r name series gic mode _; do
-	selected "$name" "$series" "$gic" "$mode" && sel+=("$name")
+declare -A need
+while read -r name series gic mode rest; do
+	selected "$name" "$series" "$gic" "$mode" || continue
+	sel+=("$name")
+	# the test kernels (and modules) the selection needs
+	case $name:$series:" $rest " in
+	build:*) [ "$only" != build ] || need=([7.2]=1 [7.3]=1) ;;
+	*" @other "*) need[7.2]=1 need[7.3]=1 ;;
+	checkpatch:* | version:*) need[7.2]=1 ;;
+	*:7.*) need[$series]=1 ;;
+	esac
 done < <(tests)
-[ ${#sel[@]} -gt 0 ] || bail "no test matches T=$only GIC=$want_gic MODE=$want_mode SERIES=$want_series"
-echo "1..${#sel[@]}"
+if [ "${VTC_LIST:-0}" = 1 ]; then
+	printf '%s\n' "${sel[@]}" "logs: $out" "kernels: ${!need[*]}"
+	exit 0
+fi
+rm -rf "$out"
+mkdir -p "$out"
+ktap_header
+[ ${#sel[@]} -gt 1 ] || [ "$only" = build ] || ktap_bail "no test matches T=$only GIC=$want_gic MODE=$want_mode SERIES=$want_series"
+ktap_plan ${#sel[@]}
+
+# --- setup: packages, test kernels ------------------------------------------
+scripts/deps.sh >"$out/deps.log" 2>&1 || { cat "$out/deps.log"; ktap_bail "dependencies missing"; }
+declare -A kentry
+for s in $(printf '%s\n' "${!need[@]}" | sort); do
+	echo "# test kernel $s (first build: about 5-20 minutes)"
+	kentry[$s]=$(tests/kernel/build.sh "$s" 2>"$out/kernel-$s.log") ||
+		{ tail -n 20 "$out/kernel-$s.log"; ktap_bail "kernel $s build failed"; }
+done
 
 # --- host tests ---------------------------------------------------------------
-test_build() {
-	{
-		tests/build-modules.sh 7.2 "${kentry[7.2]}/linux" &&
-			tests/build-modules.sh 7.3 "${kentry[7.3]}/linux" &&
-			make -s -C tests/vmm && make -s -C tests/unit build
-	} >"$out/build.log" 2>&1 || { cat "$out/build.log"; return 1; }
-	{
-		echo "1..2"
-		if grep -E 'warning:' "$out/build.log"; then
-			echo "not ok 1 built without warnings"
-		else
-			echo "ok 1 built without warnings"
-		fi
-		# The tracepoints scripts/vtc-cache.bt attaches to.
-		if [ "$(aarch64-linux-gnu-nm build/7.2/vtimer_cache.ko |
-			grep -cE ' __tracepoint_vtc_(skip|issue|invalidate)$')" = 3 ]; then
-			echo "ok 2 the module defines its three tracepoints"
-		else
-			echo "not ok 2 the module defines its three tracepoints"
-		fi
-	} >"$out/build.tap"
-	subtest build "$out/build.tap"
-	! grep -q '^not ok' "$out/build.tap"
+# The modules of the series this run needs, vtc-vmm and the unit model.
+build_all() {
+	local s
+	for s in "${!kentry[@]}"; do
+		tests/build-modules.sh "$s" "${kentry[$s]}/linux" || return 1
+	done
+	make -s -C tests/vmm && make -s -C tests/unit build
 }
 
-test_unit() {
-	make -s -C tests/unit run >"$out/unit.log" 2>&1
-	local rc=$?
-	subtest unit "$out/unit.log"
-	return $rc
+build_checks() {
+	local s
+	ktap_header
+	if grep 'warning:' "$out/build.log"; then
+		ktap_fail "built without warnings"
+	else
+		ktap_pass "built without warnings"
+	fi
+	# The tracepoints scripts/vtc-cache.bt attaches to.
+	for s in "${!kentry[@]}"; do
+		if aarch64-linux-gnu-nm "build/$s/vtimer_cache.ko" >"$out/build-$s.nm" &&
+			[ "$(grep -cE ' __tracepoint_vtc_(skip|issue|invalidate)$' "$out/build-$s.nm")" = 3 ]; then
+			ktap_pass "$s: the module defines its three tracepoints"
+		else
+			ktap_fail "$s: the module defines its three tracepoints"
+		fi
+	done
+	ktap_finish
+}
+
+test_build() {
+	build_all >"$out/build.log" 2>&1 || { sed 's/^/# /' "$out/build.log"; return 1; }
+	nested build build_checks
+}
+
+# make check T=NAME as tests/README.md says: NAME's configurations only,
+# the 7.3 copies with SERIES=7.3, the kernels they need, logs apart.
+test_select() {
+	local l
+	ktap_header
+	list() { env -u VTC_OUT VTC_LIST=1 "$@" tests/check.sh | tr '\n' ' '; }
+	l=$(list T=module-cache)
+	ktap_result "T=module-cache: its configurations, logs apart, kernel 7.2 ($l)" grep -qxE \
+		'build( module-cache(-(v2|v3|vhe|nvhe|nested))+)+ logs: .*/build/check-only/module-cache kernels: 7\.2 ' <<<"$l"
+	l=$(list T=module-cache SERIES=7.3)
+	ktap_result "T=module-cache SERIES=7.3: the 7.3 copies, kernel 7.3 ($l)" grep -qxE \
+		'build( 7\.3-module-cache(-(v2|v3|vhe|nvhe|nested))+)+ logs: .*/build/check-only/module-cache-7\.3 kernels: 7\.3 ' <<<"$l"
+	l=$(list T=dkms)
+	ktap_result "T=dkms: dkms and dkms-7.3, not dkms-refused ($l)" grep -qE '^build dkms dkms-7\.3 logs: ' <<<"$l"
+	ktap_finish
 }
 
 test_checkpatch() {
@@ -233,9 +273,8 @@ test_shellcheck() {
 # is (synchronize_irq, inlined into disable_irq).
 test_calls() { # SERIES
 	local k=${kentry[$1]}/linux rc
-	scripts/check-calls.sh "$k" >"$out/calls-$1.tap" 2>&1
+	nested "calls-$1" scripts/check-calls.sh "$k"
 	rc=$?
-	subtest "calls-$1" "$out/calls-$1.tap"
 	CHECK_CALLS_EXTRA=kernel/irq/manage.c:synchronize_irq \
 		scripts/check-calls.sh "$k" >"$out/calls-$1-planted.tap" 2>&1
 	if [ $? != 1 ] || ! grep -q '^not ok [0-9]* synchronize_irq: .*, 1 inlined$' \
@@ -257,82 +296,69 @@ test_klp_diff() { # SERIES
 # One version: dkms.conf's (Kbuild, MODULE_VERSION) is debian/changelog's
 # and the built module's.
 test_version() {
-	local v c m rc=0
+	local v c m
 	v=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
 	c=$(dpkg-parsechangelog -l debian/changelog -SVersion)
 	m=$(modinfo -F version build/7.2/vtimer_cache.ko 2>/dev/null)
-	echo "1..2"
-	if [ -n "$v" ] && [ "$v" = "$c" ]; then echo "ok 1 debian/changelog is at dkms.conf's $v"
-	else echo "not ok 1 debian/changelog ($c) is at dkms.conf's version ($v)"; rc=1; fi
-	if [ "$m" = "$v" ]; then echo "ok 2 modinfo: the module's version is $v"
-	else echo "not ok 2 modinfo: the module's version ($m) is $v"; rc=1; fi
-	return $rc
+	ktap_header
+	ktap_plan 2
+	ktap_result "debian/changelog ($c) is at dkms.conf's version ($v)" [ "${v:-none}" = "$c" ]
+	ktap_result "modinfo: the module's version ($m) is $v" [ "$m" = "$v" ]
+	ktap_finish
 }
 
 # make deb: the binary and the source package build, the binary ships what
-# README uses, and lintian finds no error or warning in either (its
-# remaining info tags are listed), run on the .changes, which names only
-# files beside it; the unit is not stopped on upgrade (preinst); a site's
-# rebuild at a local version (0.2.0+site1) builds.
+# README uses, and lintian finds no error or warning (its remaining info
+# tags are listed), run on the .changes, which names only files beside it;
+# the unit is not stopped on upgrade (preinst); a site's rebuild at a
+# local version (0.2.0+site1) builds.
 test_deb() {
-	local d v rc=0 tags f missing=()
-	echo "1..7"
+	local d v tags f s missing=()
+	ktap_header
+	ktap_plan 7
 	if ! d=$(make -s deb 2>"$out/deb.err" | tail -n 1) || [ ! -f "$d" ]; then
-		echo "not ok 1 make deb"
 		sed 's/^/# /' "$out/deb.err"
-		return 1
+		ktap_fail "make deb"
+		return
 	fi
-	echo "ok 1 make deb: $d"
+	ktap_pass "make deb: $d"
 	v=$(dpkg-deb -f "$d" Version)
-	if [ -f "build/vtimer-cache_$v.dsc" ] && [ -f "build/vtimer-cache_$v.tar.xz" ]; then
-		echo "ok 2 the source package: build/vtimer-cache_$v.dsc"
-	else
-		echo "not ok 2 the source package (build/vtimer-cache_$v.dsc, .tar.xz)"; rc=1
-	fi
+	ktap_result "the source package: build/vtimer-cache_$v.dsc, .tar.xz" \
+		test -f "build/vtimer-cache_$v.dsc" -a -f "build/vtimer-cache_$v.tar.xz"
 	local want=(./usr/sbin/vtimer-cache ./usr/share/man/man8/vtimer-cache.8.gz
 		./usr/share/bash-completion/completions/vtimer-cache
 		./lib/systemd/system/vtimer-cache.service ./usr/share/vtimer-cache/vtc-cache.bt
 		"./usr/src/vtimer-cache-$v/dkms.conf")
 	dpkg-deb -c "$d" | awk '{ print $6 }' >"$out/deb.contents"
 	for f in "${want[@]}"; do grep -qxF "$f" "$out/deb.contents" || missing+=("$f"); done
-	if [ ${#missing[@]} = 0 ]; then echo "ok 3 ships the command, manual, completion, unit, tools, source"
-	else echo "not ok 3 ships ${missing[*]}"; rc=1; fi
+	ktap_result "ships the command, manual, completion, unit, tools, source${missing[*]:+ (missing: ${missing[*]})}" \
+		[ ${#missing[@]} = 0 ]
 	# every file the .changes names is beside it, or lintian skips it
 	missing=()
 	for f in $(awk '/^Files:/ { on = 1; next } /^[^ ]/ { on = 0 } on { print $5 }' build/*.changes); do
 		[ -f "build/$f" ] || missing+=("$f")
 	done
-	if [ -z "$(ls build/*.changes 2>/dev/null)" ]; then echo "not ok 4 build/*.changes: none"; rc=1
-	elif [ ${#missing[@]} = 0 ]; then echo "ok 4 build/*.changes names only files beside it"
-	else echo "not ok 4 build/*.changes names files not beside it: ${missing[*]}"; rc=1; fi
+	ktap_result "build/*.changes names only files beside it${missing[*]:+ (not: ${missing[*]})}" \
+		[ -n "$(ls build/*.changes 2>/dev/null)" -a ${#missing[@]} = 0 ]
 	if ! command -v lintian >/dev/null; then
-		echo "not ok 5 lintian: not installed (scripts/deps.sh)"
-		return 1
+		ktap_fail "lintian: not installed (scripts/deps.sh)"
+		return
 	fi
 	lintian -I --no-tag-display-limit build/*.changes >"$out/lintian.log" 2>&1 ||
 		echo "E: lintian exited $?: $(grep -v '^[IP]: ' "$out/lintian.log" | head -n 3)" >>"$out/lintian.log"
 	tags=$(grep -E '^[EW]: ' "$out/lintian.log")
 	sed -n 's/^[IP]: /# lintian info: /p' "$out/lintian.log"
-	if [ -z "$tags" ]; then
-		echo "ok 5 lintian build/*.changes: no error or warning"
-	else
-		echo "not ok 5 lintian build/*.changes: no error or warning"
-		echo "$tags" | sed 's/^/# /'
-		rc=1
-	fi
+	[ -z "$tags" ] || echo "$tags" | sed 's/^/# /'
+	ktap_result "lintian build/*.changes: no error or warning" [ -z "$tags" ]
 	# An upgrade leaves the unit alone (the patch runs on: the unit must
 	# not show inactive).
 	rm -rf "$out/deb.control"
 	dpkg-deb -e "$d" "$out/deb.control"
-	if grep -qs "stop 'vtimer-cache.service'" "$out/deb.control/preinst" "$out/deb.control/prerm"; then
-		echo "not ok 6 the maintainer scripts do not stop vtimer-cache.service"
-		grep -s -B2 "stop 'vtimer-cache.service'" "$out/deb.control/preinst" "$out/deb.control/prerm" | sed 's/^/# /'
-		rc=1
-	else
-		echo "ok 6 the maintainer scripts do not stop vtimer-cache.service"
-	fi
+	grep -s -B2 "stop 'vtimer-cache.service'" "$out/deb.control/preinst" "$out/deb.control/prerm" | sed 's/^/# /'
+	ktap_result "the maintainer scripts do not stop vtimer-cache.service" \
+		sh -c "! grep -qs \"stop 'vtimer-cache.service'\" '$out/deb.control/preinst' '$out/deb.control/prerm'"
 	# A site's rebuild: a local changelog entry, make deb in a copy.
-	local s=$out/deb-site
+	s=$out/deb-site
 	rm -rf "$s"
 	mkdir -p "$s"
 	tar -c Makefile dkms.conf Kbuild src include scripts debian | tar -x -C "$s"
@@ -341,19 +367,18 @@ test_deb() {
 	if (cd "$s" && make -s deb) >"$out/deb-site.log" 2>&1 &&
 		dpkg-deb -c "$s/build/vtimer-cache-dkms_${v}+site1_all.deb" 2>/dev/null |
 		grep -q " ./usr/src/vtimer-cache-$v/Kbuild$"; then
-		echo "ok 7 a site rebuild at $v+site1: DKMS's source in /usr/src/vtimer-cache-$v"
+		ktap_pass "a site rebuild at $v+site1: DKMS's source in /usr/src/vtimer-cache-$v"
 	else
-		echo "not ok 7 a site rebuild at $v+site1"
 		tail -n 5 "$out/deb-site.log" | sed 's/^/# /'
-		rc=1
+		ktap_fail "a site rebuild at $v+site1"
 	fi
-	return $rc
+	ktap_finish
 }
 
 # scripts/add-release.sh on a 7.2.14 made of the 7.2 tree's Makefile and
 # mirrored files: the same text is added, a changed copy is not.
 test_add_release() {
-	local k=${kentry[7.2]}/linux f=$out/add-release rel=$out/add-release/releases rc=0
+	local k=${kentry[7.2]}/linux f=$out/add-release rel=$out/add-release/releases
 	rm -rf "$f"
 	mkdir -p "$f/new"
 	sed 's/^SUBLEVEL = 13$/SUBLEVEL = 14/' "$k/Makefile" >"$f/new/Makefile"
@@ -363,29 +388,30 @@ test_add_release() {
 		cp "$k/$s" "$f/new/$s"
 	done
 	cp src/mirror/releases "$rel"
-	echo "1..3"
+	ktap_header
+	ktap_plan 3
 	if VTC_RELEASES=$rel scripts/add-release.sh "$f/new" "$k" >"$f/same.log" 2>&1 &&
 		grep -q '^7\.2\.14 *arch_timer.c vgic-v3.c vgic-v2.c irq-7.2.c$' "$rel"; then
-		echo "ok 1 the same text: 7.2.14 added with 7.2.13's mirror files"
+		ktap_pass "the same text: 7.2.14 added with 7.2.13's mirror files"
 	else
-		echo "not ok 1 the same text: 7.2.14 added"; rc=1
+		ktap_fail "the same text: 7.2.14 added"
 	fi
 	if VTC_RELEASES=$rel scripts/add-release.sh "$f/new" "$k" >>"$f/same.log" 2>&1 &&
 		[ "$(grep -c '^7\.2\.14 ' "$rel")" = 1 ]; then
-		echo "ok 2 added once"
+		ktap_pass "added once"
 	else
-		echo "not ok 2 added once"; rc=1
+		ktap_fail "added once"
 	fi
 	cp src/mirror/releases "$rel"
 	sed -i 's/irq->on_lr = false;/irq->on_lr = 0;/' "$f/new/arch/arm64/kvm/vgic/vgic-v2.c"
 	VTC_RELEASES=$rel scripts/add-release.sh "$f/new" "$k" >"$f/changed.log" 2>&1
 	if [ $? = 1 ] && cmp -s src/mirror/releases "$rel" &&
 		grep -q 'vgic_v2_fold_lr: changed' "$f/changed.log"; then
-		echo "ok 3 a changed copied function: named, nothing added (exit 1)"
+		ktap_pass "a changed copied function: named, nothing added (exit 1)"
 	else
-		echo "not ok 3 a changed copied function: named, nothing added"; rc=1
+		ktap_fail "a changed copied function: named, nothing added"
 	fi
-	return $rc
+	ktap_finish
 }
 
 # The cost tool (tests/cost): one short boot under its QEMU plugin, GICv3
@@ -507,7 +533,7 @@ boot() {
 	tests/rig/run.sh --out "$out/$name" --add "$m/vtimer_cache.ko" "${opts[@]}" "${args[@]}" \
 		>"$out/$name.log" 2>"$out/$name.err"
 	rc=$?
-	subtest "$name" "$out/$name.log"
+	nest "$name" "$out/$name.log" || rc=1
 	r=$(sed -n 's/^# vtc-vmm retries after the stock KVM_BUG_ON: //p' "$out/$name.log" | tail -n 1)
 	[ "${r:-0}" = 0 ] || { retries=$((retries + r)); echo "# $name: $r VM(s) retried after the stock KVM_BUG_ON"; }
 	[ $rc = 0 ] && return 0
@@ -543,49 +569,43 @@ while read -r name series gic mode rest; do
 	# shellcheck disable=SC2086 # rest is a list of words, below
 	case $name in
 	build) test_build ;;
-	unit) test_unit ;;
+	unit) nested unit make -s -C tests/unit run ;;
 	checkpatch) test_checkpatch ;;
 	shellcheck) test_shellcheck ;;
-	cli-docs | dkms-conf) tests/"$name".sh >"$out/$name.tap" 2>&1; rc=$?; subtest "$name" "$out/$name.tap"; (exit $rc) ;;
-	version) test_version >"$out/version.tap"; rc=$?; subtest version "$out/version.tap"; (exit $rc) ;;
-	deb) test_deb >"$out/deb.tap"; rc=$?; subtest deb "$out/deb.tap"; (exit $rc) ;;
+	cli-docs | dkms-conf | native-series) nested "$name" tests/"$name".sh ;;
+	select | version | deb | add-release) nested "$name" "test_${name/-/_}" ;;
 	klp-diff-*) test_klp_diff "$series" ;;
 	calls-*) test_calls "$series" ;;
-	add-release) test_add_release >"$out/add-release.tap"; rc=$?; subtest add-release "$out/add-release.tap"; (exit $rc) ;;
-	native-series) tests/native-series.sh >"$out/native-series.tap" 2>&1; rc=$?; subtest native-series "$out/native-series.tap"; (exit $rc) ;;
 	cost-smoke) test_cost_smoke ;;
 	demo) test_demo ;;
 	rig-fails-*)
 		case $name in
-		*-check) pat="test.sh exited 1" ;;
+		*-check | *-demo | *-leak) pat="test.sh exited 1" ;;
 		*-noverdict) pat="no verdict" ;;
+		*-warn) pat="kernel: .*WARNING" ;;
 		*) pat=timeout ;;
 		esac
-		# shellcheck disable=SC2086 # rest is a list of words
 		rig_fails "$name" "$pat" $rest ;;
 	bpftrace|dkms*|package-*|linux-guest*)
 		if userland; then
-			# shellcheck disable=SC2086 # rest is a list of words
-			boot "$name" "$series" --gic "${gic#v}" --mode "$mode" $rest
+				boot "$name" "$series" --gic "${gic#v}" --mode "$mode" $rest
 		else
 			echo "# userland prerequisites failed (log: $out/userland.log)"
 			false
 		fi ;;
 	*)
-		# shellcheck disable=SC2086 # rest is a list of words
 		boot "$name" "$series" --gic "${gic#v}" --mode "$mode" $rest ;;
 	esac
 	rc=$?
 	if [ $rc = 0 ]; then result ok "$name"; else result fail "$name"; fi
 	# The build is every other test's prerequisite.
-	[ "$name" = build ] && [ $rc != 0 ] && bail "build failed"
+	[ "$name" = build ] && [ $rc != 0 ] && ktap_bail "build failed"
 done < <(tests)
 
 echo "# logs: $out; $((SECONDS - t0)) s"
 echo "# VMs retried after the stock KVM_BUG_ON in kvm_vcpu_load_debug: $retries"
-if [ $failed != 0 ]; then
+if [ ${#failures[@]} != 0 ]; then
 	echo "# failures:"
 	printf '#   %s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed, $skipped skipped"
-[ $failed = 0 ]
+ktap_finish

@@ -5,8 +5,8 @@
 # dkms-refused covers and for the supported ones, each with a .config made
 # here, and checks what dkms would decide from BUILD_EXCLUSIVE_KERNEL,
 # _ARCH and _CONFIG (its 3.0 rules: the kernel and arch regexes, each
-# config option =y or =m) and the reason dkms.conf prints. KTAP-style
-# output, the plan last; exit 1 if any check failed.
+# config option =y or =m) and the reason dkms.conf prints. KTAP
+# (tests/ktap.sh); exit 1 if any check failed.
 #
 # VTC_DKMS_CONF replaces dkms.conf (with the src/mirror/releases next to
 # it), to run the checks against a broken copy and see them fail.
@@ -14,21 +14,12 @@ set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 conf=${VTC_DKMS_CONF:-$top/dkms.conf}
-n=0
-failed=0
+# shellcheck source=tests/ktap.sh
+. "$top/tests/ktap.sh"
+ktap_header
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dkms-conf.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-
-check() { # check DESCRIPTION CMD...
-	n=$((n + 1))
-	if "${@:2}"; then
-		echo "ok $n $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $1"
-	fi
-}
 
 # A kernel tree with only a .config: "arm64" has every option the module
 # needs; "nolp" is sid's stock arm64 kernel (no CONFIG_LIVEPATCH); "amd64"
@@ -73,16 +64,16 @@ decide() {
 case_() {
 	local out want_lines=0
 	out=$(decide "$1" "$2" "$3" build)
-	check "$1 ($2, $3): $4" [ "$(tail -n 1 <<<"$out")" = "$4" ]
+	ktap_result "$1 ($2, $3): $4" [ "$(tail -n 1 <<<"$out")" = "$4" ]
 	if [ -n "${5-}" ]; then
 		want_lines=1
-		check "$1: says why: $5" grep -qF "vtimer-cache: not building for kernel $1 ($2): $5" <<<"$out"
+		ktap_result "$1: says why: $5" grep -qF "vtimer-cache: not building for kernel $1 ($2): $5" <<<"$out"
 	fi
-	check "$1: $want_lines line(s) from dkms.conf" [ "$(grep -c '^vtimer-cache:' <<<"$out")" = $want_lines ]
+	ktap_result "$1: $want_lines line(s) from dkms.conf" [ "$(grep -c '^vtimer-cache:' <<<"$out")" = $want_lines ]
 }
 
 rel=$(awk '!/^#/ && NF { printf "%s%s", s, $1; s = " " }' "$top/src/mirror/releases")
-echo "# dkms.conf: $conf; mirrored releases: $rel"
+ktap_msg "dkms.conf: $conf; mirrored releases: $rel"
 for r in $rel; do
 	case_ "$r-arm64" aarch64 arm64 build
 	case_ "$r" aarch64 arm64 build
@@ -95,8 +86,7 @@ case_ 7.2.99-vtc aarch64 arm64 excluded "Linux 7.2.99 is not a release the modul
 case_ 7.2.130-arm64 aarch64 arm64 excluded "Linux 7.2.130 is not a release the module mirrors"
 case_ 7.2.13-arm64 x86_64 arm64 excluded "architecture x86_64 is not arm64"
 # dkms sources dkms.conf for every command: only a build says why.
-check "dkms status: dkms.conf says nothing" \
+ktap_result "dkms status: dkms.conf says nothing" \
 	[ "$(decide 6.1.0-50-arm64 aarch64 arm64 status)" = excluded ]
 
-echo "1..$n"
-[ "$failed" = 0 ]
+ktap_finish

@@ -3,8 +3,9 @@
 # maintainer would before applying it: it applies to Debian's 7.3 source
 # without fuzz, checkpatch --strict finds nothing, arch/arm64/kvm builds
 # with W=1 without a warning, and its KVM selftest builds. Prints KTAP
-# lines; the selftest binary is left at WORKDIR/arch_timer_active for the
-# boots that run it (tests/vm/kvm-selftest.sh).
+# (tests/ktap.sh); the selftest binary is left at
+# WORKDIR/arch_timer_active for the boots that run it
+# (tests/vm/kvm-selftest.sh).
 #
 # usage: tests/native-series.sh [--image debug|bench] [WORKDIR]
 #   WORKDIR defaults to build/native (build/native-bench with --image bench)
@@ -32,18 +33,18 @@ mk=(make -s ARCH=arm64 CROSS_COMPILE="$cross" -j"$(nproc)")
 # python3 first in PATH.
 export PATH=/usr/bin:$PATH
 
-n=0 rc=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-nok() { n=$((n + 1)); echo "not ok $n $*"; rc=1; }
+# shellcheck source=tests/ktap.sh
+. tests/ktap.sh
 note() { sed 's/^/# /' "$1" | head -n "${2:-30}"; }
 
 patches=()
 for f in patches/[0-9][0-9][0-9][0-9]-*.patch; do
 	case ${f##*/} in 0000-cover-letter.patch) ;; *) [ -f "$f" ] && patches+=("$f") ;; esac
 done
-echo "1..5"
+ktap_header
+ktap_plan 5
 if [ ${#patches[@]} = 0 ]; then
-	nok "patches/ has a series"
+	ktap_fail "patches/ has a series"
 	exit 1
 fi
 
@@ -53,7 +54,7 @@ if [ -z "$deb" ]; then
 	tests/kernel/build.sh 7.3 >/dev/null 2>"$work.fetch.log" || true
 	deb=$(find "$cache/dl" -name 'linux-source-7.3_*_all.deb' 2>/dev/null | sort -V | tail -n 1)
 fi
-[ -n "$deb" ] || { nok "linux-source-7.3 is in $cache/dl"; exit 1; }
+[ -n "$deb" ] || { ktap_fail "linux-source-7.3 is in $cache/dl"; exit 1; }
 version=$(dpkg-deb -f "$deb" Version)
 
 rm -rf "$work"
@@ -67,7 +68,7 @@ rm -rf "${work:?}/usr"
 applied=1
 for f in "${patches[@]}"; do
 	if ! patch -d "$src" -p1 --batch --fuzz=0 <"$f" >"$work/apply.log" 2>&1; then
-		nok "$(basename "$f") applies to linux-source-7.3 $version without fuzz"
+		ktap_fail "$(basename "$f") applies to linux-source-7.3 $version without fuzz"
 		note "$work/apply.log"
 		applied=0
 		break
@@ -76,7 +77,7 @@ for f in "${patches[@]}"; do
 		echo "# $(basename "$f"): $(grep -c offset "$work/apply.log") hunk(s) at an offset"
 	fi
 done
-[ $applied = 1 ] && ok "the ${#patches[@]} patches apply to linux-source-7.3 $version without fuzz"
+[ $applied = 1 ] && ktap_pass "the ${#patches[@]} patches apply to linux-source-7.3 $version without fuzz"
 [ $applied = 1 ] || exit 1
 
 # checkpatch --strict: nothing but the notice it gives for every new file
@@ -97,9 +98,9 @@ for f in "${patches[@]}"; do
 	done < <(awk '/^--- \/dev\/null/ { n = 1; next } n && /^\+\+\+ b\// { print substr($0, 7) } { n = 0 }' "$f")
 done
 if [ $bad = 0 ]; then
-	ok "checkpatch --strict: no error, warning or check"
+	ktap_pass "checkpatch --strict: no error, warning or check"
 else
-	nok "checkpatch --strict: no error, warning or check"
+	ktap_fail "checkpatch --strict: no error, warning or check"
 	grep -E '^(ERROR|WARNING|CHECK)|no KVM/arm64|Traceback' "$work/checkpatch.log" | sed 's/^/# /'
 fi
 
@@ -112,13 +113,13 @@ done >"$src/.vtc-fragment"
 if (cd "$src" && "${mk[@]}" KCONFIG_ALLCONFIG=.vtc-fragment allnoconfig &&
 	"${mk[@]}" W=1 arch/arm64/kvm/) >"$work/build.log" 2>&1; then
 	if grep -q 'warning:' "$work/build.log"; then
-		nok "arch/arm64/kvm builds with W=1 without a warning"
+		ktap_fail "arch/arm64/kvm builds with W=1 without a warning"
 		grep 'warning:' "$work/build.log" | head -n 20 | sed 's/^/# /'
 	else
-		ok "arch/arm64/kvm builds with W=1 without a warning"
+		ktap_pass "arch/arm64/kvm builds with W=1 without a warning"
 	fi
 else
-	nok "arch/arm64/kvm builds with W=1"
+	ktap_fail "arch/arm64/kvm builds with W=1"
 	grep -E 'error|Error' "$work/build.log" | head -n 20 | sed 's/^/# /'
 fi
 
@@ -128,14 +129,14 @@ if (cd "$src" && "${mk[@]}" headers) >"$work/selftest.log" 2>&1 &&
 	make -C "$kst" ARCH=arm64 CROSS_COMPILE="$cross" LDFLAGS=-static -j"$(nproc)" \
 		OUTPUT="$work/kselftest" "$work/kselftest/arm64/arch_timer_active" >>"$work/selftest.log" 2>&1; then
 	if grep -q 'warning:' "$work/selftest.log"; then
-		nok "the selftest arm64/arch_timer_active builds without a warning"
+		ktap_fail "the selftest arm64/arch_timer_active builds without a warning"
 		grep 'warning:' "$work/selftest.log" | head -n 20 | sed 's/^/# /'
 	else
 		cp "$work/kselftest/arm64/arch_timer_active" "$work/arch_timer_active"
-		ok "the selftest arm64/arch_timer_active builds without a warning"
+		ktap_pass "the selftest arm64/arch_timer_active builds without a warning"
 	fi
 else
-	nok "the selftest arm64/arch_timer_active builds"
+	ktap_fail "the selftest arm64/arch_timer_active builds"
 	grep -E 'error|Error' "$work/selftest.log" | head -n 20 | sed 's/^/# /'
 fi
 
@@ -143,20 +144,20 @@ fi
 outside=$(sed -n 's|^+++ b/||p' "${patches[@]}" | sort -u |
 	grep -vE '^(arch/arm64/kvm/|include/kvm/|tools/testing/selftests/kvm/)')
 if [ -z "$outside" ]; then
-	ok "it changes only arch/arm64/kvm, include/kvm and the KVM selftests"
+	ktap_pass "it changes only arch/arm64/kvm, include/kvm and the KVM selftests"
 else
-	nok "it changes only arch/arm64/kvm, include/kvm and the KVM selftests"
+	ktap_fail "it changes only arch/arm64/kvm, include/kvm and the KVM selftests"
 	echo "$outside" | sed 's/^/# outside: /'
 fi
 
-if [ -n "$image" ] && [ $rc = 0 ]; then
+if [ -n "$image" ] && [ "$KTAP_FAIL" = 0 ]; then
 	echo "# building the native kernel ($image configuration)"
 	if (cd "$src" && "${mk[@]}" Image) >"$work/image.log" 2>&1; then
 		cp "$src/arch/arm64/boot/Image" "$src/System.map" "$work/"
 		echo "# native kernel: $work/Image"
 	else
 		grep -E 'error|Error' "$work/image.log" | head -n 20 | sed 's/^/# /'
-		rc=1
+		ktap_bail "the native kernel ($image) builds"
 	fi
 fi
-exit $rc
+ktap_finish

@@ -10,8 +10,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-# What runs inside the emulated host: /init, lib.sh, the VMM wrapper (and
-# the CLI, scripts/vtimer-cache, whose bench list lib.sh reads).
+# What runs inside the emulated host: /init, lib.sh and the KTAP helper
+# (tests/ktap.sh), the VMM wrapper (and the CLI, scripts/vtimer-cache,
+# whose bench list lib.sh reads).
 vm=$top/tests/vm
 cache=${VTC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtimer-cache}
 
@@ -59,7 +60,7 @@ usage: $0 [options] SCRIPT [ARGS...]
                      root's changes from one boot to the next (lib.sh
                      vtc_state_save; /init restores them at boot)
 SCRIPT runs inside the VM with ARGS, from /vtc; its output comes back on
-stdout. Lines "ok N - ..." / "not ok N - ..." are counted by the caller.
+stdout. Its KTAP results ("ok N ...", "not ok N ...") are counted by the caller.
 USAGE
 	exit 2
 }
@@ -165,7 +166,7 @@ else
 fi
 cp "$vm/init" "$root/init"
 chmod +x "$root/init"
-cp "$vm/lib.sh" "$vm/kernel-errors.re" "$top/scripts/vtimer-cache" "$root/vtc/"
+cp "$vm/lib.sh" "$top/tests/ktap.sh" "$vm/kernel-errors.re" "$top/scripts/vtimer-cache" "$root/vtc/"
 cp "$script" "$root/vtc/test.sh"
 printf '%s\n' "$@" > "$root/vtc/args"
 [ -n "$allow_warn" ] && echo "$allow_warn" > "$root/vtc/allow-warn"

@@ -8,8 +8,8 @@
  * rule with klp switching vcpu threads while their vcpu is loaded (it found
  * a bug, since fixed in include/vtc_cache.h; README.md). The last tests
  * replay fixed cases: the trust ordering, and the folds of KVM's pseudo
- * LRs. KTAP-shaped output, last line "N passed, N failed"; exit status 0
- * iff all passed.
+ * LRs. KTAP output in tests/ktap.sh's format, last line "N passed, N
+ * failed, N skipped"; exit status 0 iff none failed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ struct result {
 static unsigned long nseeds = 1000, seed0;
 static int nsteps = 3000;
 static struct counts total, scratch;	/* the real rule's counts */
-static int num, passed, failed;
+static int num, passed, failed, skipped;
 static bool switch_loaded;	/* the model's m->switch_loaded */
 
 /* Runs the seeds; stops at the first divergence if @stop. */
@@ -77,14 +77,17 @@ static void replay(enum plant plant, const struct result *r, int lines)
 	trace_dump(lines);
 }
 
+/* A KTAP result, as tests/ktap.sh prints them: a skip is not a pass */
 static void result(bool ok, const char *name, const char *skip)
 {
 	printf("%sok %d %s%s%s\n", ok ? "" : "not ", ++num, name,
 	       skip ? " # SKIP " : "", skip ? skip : "");
-	if (ok)
-		passed++;
-	else
+	if (!ok)
 		failed++;
+	else if (skip)
+		skipped++;
+	else
+		passed++;
 }
 
 static void test_rule(void)
@@ -192,8 +195,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	printf("TAP version 13\n");
-	printf("1..%d\n", p > 0 ? 1 : p == 0 ? 3 : 3 + (P_NR - 1) + 3);
+	printf("KTAP version 1\n");
+	printf("1..%d\n", p > 0 ? 1 : p == 0 ? 3 : 3 + (P_NR - 1) + 2);
 	printf("# vtc-model: %lu seeds x %d steps, 2-%d cpus, 1-%d vcpus\n",
 	       nseeds, nsteps, MAX_CPUS, MAX_VCPUS);
 	if (p <= 0) {
@@ -204,9 +207,6 @@ int main(int argc, char **argv)
 		if (p < 0 || p == i)
 			test_plant(i);
 	if (p < 0) {
-		result(!ordering_old_design(),
-		       "ordering: previous design (trusted + epoch), a reordered reader skips wrongly",
-		       NULL);
 		result(!ordering_new_design(),
 		       "ordering: single-word generation, no reader view skips wrongly",
 		       NULL);
@@ -214,6 +214,6 @@ int main(int argc, char **argv)
 		       "pseudo LR: KVM's DIR of a pending irq forgets a 1, a deactivation learns 0",
 		       NULL);
 	}
-	printf("%d passed, %d failed\n", passed, failed);
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	return failed ? 1 : 0;
 }

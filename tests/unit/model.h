@@ -115,7 +115,6 @@ void mod_forget_cpu(struct model *m, int c, enum forget why);
 void mod_klp(struct model *m, enum klp_cb cb);
 
 /* ordering.c: 0 if the case shows what it should */
-int ordering_old_design(void);
 int ordering_new_design(void);
 
 /* pseudo.c: the pseudo-LR folds, step by step; the number of wrong skips */

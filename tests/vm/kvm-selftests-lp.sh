@@ -91,12 +91,6 @@ kst_defaults() {
 	esac
 }
 
-# kst_skip NAME REASON: a KTAP skip (lib.sh has no helper for it).
-kst_skip() {
-	VTC_N=$((VTC_N + 1))
-	echo "ok $VTC_N $1 # SKIP $2"
-}
-
 # kst_run LABEL NAME ARGS...: run the selftest, its output as comments;
 # KST_RC is its exit status (124, 137, 143: timeout), KST_LAST its last
 # line.
@@ -148,13 +142,13 @@ for spec in "$@"; do
 	case $KST_RC in
 	0) vtc_ok "$what: passes on stock" ;;
 	4)
-		kst_skip "$what" "skipped on stock: $KST_LAST"
+		ktap_skip "$what" "skipped on stock: $KST_LAST"
 		continue ;;
 	124|137|143)
-		kst_skip "$what" "fails on stock: no exit after ${KST_TIMEOUT} s"
+		ktap_skip "$what" "fails on stock: no exit after ${KST_TIMEOUT} s"
 		continue ;;
 	*)
-		kst_skip "$what" "fails on stock (exit $KST_RC): $KST_LAST"
+		ktap_skip "$what" "fails on stock (exit $KST_RC): $KST_LAST"
 		continue ;;
 	esac
 

@@ -2,31 +2,20 @@
 # Helpers for guest test scripts (sourced from /vtc/test.sh). POSIX sh has
 # no local variables: a helper's own are prefixed with its name, so that it
 # never changes a caller's (a loop counter i, say).
-# Checks print KTAP "ok N name" / "not ok N name" lines that the host
-# counts (tests/check.sh); vtc_done prints the plan and exits non-zero if
-# any check failed.
-
-VTC_N=0
-VTC_FAILED=0
+# Checks are KTAP results (/vtc/ktap.sh, tests/ktap.sh) that the host
+# counts (tests/check.sh); vtc_done prints the closing line and exits
+# non-zero if any check failed. The vtc_ names are the KTAP helper's.
+. /vtc/ktap.sh
+ktap_header
 TRACING=/sys/kernel/tracing
 
-vtc_ok() {
-	VTC_N=$((VTC_N + 1))
-	echo "ok $VTC_N $*"
-}
-
-vtc_not_ok() {
-	VTC_N=$((VTC_N + 1))
-	VTC_FAILED=$((VTC_FAILED + 1))
-	echo "not ok $VTC_N $*"
-}
-
-# vtc_check NAME CMD...: run CMD, ok if it exits 0.
-vtc_check() {
-	_check_name=$1
-	shift
-	if "$@"; then vtc_ok "$_check_name"; else vtc_not_ok "$_check_name"; fi
-}
+vtc_ok() { ktap_pass "$*"; }
+vtc_not_ok() { ktap_fail "$*"; }
+# vtc_check NAME CMD...: run CMD, ok if it exits 0; returns its failure,
+# so that a script can stop at a failed step ("vtc_check ... || return").
+vtc_check() { ktap_result "$@"; }
+vtc_must() { ktap_result "$@"; }
+vtc_done() { ktap_finish; }
 
 # vtc_expect NAME VALUE OP BOUND: numeric comparison with awk (floats).
 vtc_expect() {
@@ -36,13 +25,6 @@ vtc_expect() {
 	else
 		vtc_not_ok "$_expect_name ($_expect_val $_expect_op $_expect_bound is false)"
 	fi
-}
-
-# vtc_done: the plan (at the end, as KTAP allows) and the exit status.
-vtc_done() {
-	echo "1..$VTC_N"
-	echo "# $VTC_N checks, $VTC_FAILED failed"
-	[ "$VTC_FAILED" = 0 ]
 }
 
 # vtc_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds; fail
@@ -95,25 +77,25 @@ vtc_stat() {
 	awk -v k="$1" '$1 == k { print $2 }' $VTC_DBG/stats
 }
 
-# Wait until the klp transition is over; $1: "enabled" or "gone".
-vtc_wait_patch() {
-	_wait_patch_i=0
-	while [ $_wait_patch_i -lt 600 ]; do
-		case "$1" in
-		enabled)
-			[ "$(cat $VTC_LP/transition 2>/dev/null)" = 0 ] &&
-				[ "$(cat $VTC_LP/enabled 2>/dev/null)" = 1 ] && return 0
-			;;
-		gone)
-			[ ! -d $VTC_LP ] && return 0
-			;;
-		esac
-		sleep 0.1
-		_wait_patch_i=$((_wait_patch_i + 1))
+# vtc_stat_is NAME VALUE: the stats' NAME is VALUE (for vtc_until).
+vtc_stat_is() { [ "$(vtc_stat "$1")" = "$2" ]; }
+
+# vtc_patches: the livepatches, NAME=ENABLED each (for messages).
+vtc_patches() {
+	for _patches_d in /sys/kernel/livepatch/*; do
+		[ -d "$_patches_d" ] && printf '%s=%s ' "${_patches_d##*/}" "$(cat "$_patches_d/enabled")"
 	done
-	echo "# patch did not reach '$1' in 60 s" >&2
-	return 1
 }
+
+# vtc_wait_patch enabled|gone: wait (60 s at most) until the klp
+# transition is over and the patch is enabled, or gone.
+vtc_patch_is() {
+	case $1 in
+	enabled) [ "$(cat $VTC_LP/transition $VTC_LP/enabled 2>/dev/null | tr -d '\n')" = 01 ] ;;
+	gone) [ ! -d $VTC_LP ] ;;
+	esac
+}
+vtc_wait_patch() { vtc_until 60 vtc_patch_is "$1"; }
 
 vtc_load() {
 	insmod /vtc/vtimer_cache.ko "$@" && vtc_wait_patch enabled
@@ -147,14 +129,17 @@ vtc_vmm() {
 }
 
 # Scan for leaks (the debug kernel has DEBUG_KMEMLEAK) and check there are
-# none; tests "echo clear" into it when they start.
+# none; tests "echo clear" into it when they start. kmemleak reports an
+# object only once it is 5 s old (MSECS_MIN_AGE) and unchanged since the
+# previous scan: the wait is its condition, not a guess (rig-fails-leak
+# fails the check with a leak made just before).
 vtc_kmemleak_check() {
 	if [ ! -w /sys/kernel/debug/kmemleak ]; then
 		vtc_not_ok "kmemleak available"
 		return
 	fi
+	sleep 6
 	echo scan >/sys/kernel/debug/kmemleak
-	sleep 1
 	echo scan >/sys/kernel/debug/kmemleak
 	_kmemleak_check_leaks=$(grep -c unreferenced /sys/kernel/debug/kmemleak)
 	[ "$_kmemleak_check_leaks" = 0 ] || head -n 40 /sys/kernel/debug/kmemleak | sed 's/^/# /'
@@ -198,19 +183,6 @@ vtc_workloads() {
 }
 
 # --- DKMS in the arm64 userland (run.sh --rootfs) ---------------------------
-
-# vtc_must NAME CMD...: as vtc_check, but returns CMD's failure, so that a
-# script can stop at a failed step ("vtc_must ... || return").
-vtc_must() {
-	_must_name=$1
-	shift
-	if "$@"; then
-		vtc_ok "$_must_name"
-	else
-		vtc_not_ok "$_must_name"
-		return 1
-	fi
-}
 
 # vtc_timed LOG CMD...: run CMD with its output in LOG, print how long it
 # took ("# CMD: N s"), and show LOG's tail if it failed.

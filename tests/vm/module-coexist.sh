@@ -65,14 +65,13 @@ num() {
 	_num_v=$(vtc_stat "$1")
 	echo "${_num_v:-0}"
 }
-stat_is() { [ "$(vtc_stat "$1")" = "$2" ]; }
-trusted() { stat_is trusted 1; }
+trusted() { vtc_stat_is trusted 1; }
 # state_is PATCH TRUSTED: vtimer_cache's patch state and trust.
 state_is() { [ "$(vtc_stat patch) $(vtc_stat trusted)" = "$1 $2" ]; }
 # vtimer_cache's own patch: enabled (stats and klp) / disabled, no klp patch.
-patch_on() { stat_is patch enabled && on vtimer_cache; }
-patch_off() { stat_is patch disabled && gone vtimer_cache; }
-foreign_none() { stat_is $S_FPATCH - && stat_is $S_FFUNC -; }
+patch_on() { vtc_stat_is patch enabled && on vtimer_cache; }
+patch_off() { vtc_stat_is patch disabled && gone vtimer_cache; }
+foreign_none() { vtc_stat_is $S_FPATCH - && vtc_stat_is $S_FFUNC -; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print 0 }'; }
 # The least stock writes per load over a VM (counters race by a few).
 stock_min=$(awk -v s="$stock" 'BEGIN { print s * 0.95 }')
@@ -88,12 +87,6 @@ gone() { [ ! -d "$LP/$1" ]; }
 loaded() { grep -q "^$1 " /proc/modules; }
 no_transition() { ! grep -qx 1 "$LP"/*/transition 2>/dev/null; }
 no_patches() { [ -z "$(ls "$LP")" ]; }
-# The livepatch directories, NAME=enabled each (for messages).
-patches() {
-	for _pa_d in "$LP"/*; do
-		[ -d "$_pa_d" ] && printf '%s=%s ' "${_pa_d##*/}" "$(cat "$_pa_d/enabled")"
-	done
-}
 # klp drops a patch's module reference from a work item: retry.
 rmmod_quiet() { rmmod "$1" 2>/dev/null; }
 unload() { vtc_until 10 rmmod_quiet "$1"; }
@@ -162,7 +155,7 @@ wrong_skips() { # wrong_skips STEP
 # clean STEP: nothing of the step may be left; whatever a failed check left
 # is cleaned up, so that the next step starts from nothing.
 clean() {
-	_cl_left="$(patches)$(grep -E "^(vtimer_cache|$NONCUM|$CUM|$ACK) " /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
+	_cl_left="$(vtc_patches)$(grep -E "^(vtimer_cache|$NONCUM|$CUM|$ACK) " /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
 	vtc_check "$1: nothing left behind (${_cl_left:-no livepatch, no module})" test -z "$_cl_left"
 	[ -z "$_cl_left" ] && return 0
 	vtc_until 60 no_transition
@@ -195,10 +188,10 @@ vtc_check "a: /proc/cmdline patched by $NONCUM" cmdline_patched
 mark
 vtc_check "a: insmod vtimer_cache verify=1 beside it: its patch enabled" vtc_load verify=1
 vtc_check "a: vtimer_cache's patch is not cumulative (replace 0)" grep -qx 0 "$VTC_LP/replace"
-vtc_check "a: both patches enabled, no transition ($(patches))" on vtimer_cache $NONCUM
+vtc_check "a: both patches enabled, no transition ($(vtc_patches))" on vtimer_cache $NONCUM
 vtc_check "a: /proc/cmdline still patched by $NONCUM" cmdline_patched
 vtc_check "a: vtimer_cache enabled and trusted" vtc_until 30 state_is enabled 1
-vtc_check "a: no foreign patch of a replaced function ($S_FPATCH -)" stat_is $S_FPATCH -
+vtc_check "a: no foreign patch of a replaced function ($S_FPATCH -)" vtc_stat_is $S_FPATCH -
 vm a --iters "$ITERS" mmio-user
 vtc_expect "a: skips with $NONCUM beside" "$d_skipped" ">" 0
 at_floor a
@@ -206,7 +199,7 @@ vtc_expect "a: skips were checked" "$(num verify.checked)" ">" 0
 wrong_skips a
 vtc_check "a: disable vtimer_cache" vtc_disable
 vtc_check "a: rmmod vtimer_cache" unload vtimer_cache
-vtc_check "a: $NONCUM still enabled ($(patches))" on $NONCUM
+vtc_check "a: $NONCUM still enabled ($(vtc_patches))" on $NONCUM
 vtc_check "a: /proc/cmdline still patched by $NONCUM" cmdline_patched
 vtc_check "a: disable and unload $NONCUM" foreign_unload $NONCUM
 vtc_check "a: /proc/cmdline stock again" cmdline_stock
@@ -219,14 +212,14 @@ vtc_check "b: insmod vtimer_cache verify=1" vtc_load verify=1
 vtc_check "b: vtimer_cache enabled and trusted" vtc_until 30 state_is enabled 1
 mark
 vtc_check "b: insmod $NONCUM on top: its patch enabled" foreign_load $NONCUM
-vtc_check "b: both patches enabled, no transition ($(patches))" on vtimer_cache $NONCUM
+vtc_check "b: both patches enabled, no transition ($(vtc_patches))" on vtimer_cache $NONCUM
 vtc_check "b: /proc/cmdline patched by $NONCUM" cmdline_patched
 # $NONCUM patches none of the replaced functions: trust may have dropped
 # during its transition, and is back.
 vtc_check "b: vtimer_cache trusted after $NONCUM's transition" vtc_until 30 trusted
 vtc_check "b: vtimer_cache still enabled" patch_on
 vtc_expect "b: $NONCUM not taken for a patch of a replaced function ($S_INVAL)" "$(num $S_INVAL)" "==" 0
-vtc_check "b: $S_FPATCH -" stat_is $S_FPATCH -
+vtc_check "b: $S_FPATCH -" vtc_stat_is $S_FPATCH -
 vtc_check "b: no 'trust off' logged" not_logged "trust off"
 vm b --iters "$ITERS" mmio-user
 vtc_expect "b: skips with $NONCUM on top" "$d_skipped" ">" 0
@@ -236,7 +229,7 @@ show_log
 mark
 vtc_check "b: disable and unload $NONCUM" foreign_unload $NONCUM
 vtc_check "b: /proc/cmdline stock again" cmdline_stock
-vtc_check "b: vtimer_cache's patch still enabled ($(patches))" patch_on
+vtc_check "b: vtimer_cache's patch still enabled ($(vtc_patches))" patch_on
 vtc_check "b: vtimer_cache enabled and trusted" vtc_until 30 state_is enabled 1
 vm b --iters "$ITERS" mmio-user
 vtc_expect "b: skips after $NONCUM is gone" "$d_skipped" ">" 0
@@ -257,14 +250,14 @@ vtc_check "c: insmod $CUM replace=1: its transition over" foreign_load $CUM repl
 vtc_check "c: $CUM is cumulative (replace 1)" grep -qx 1 "$LP/$CUM/replace"
 vtc_check "c: /proc/meminfo patched by $CUM" meminfo_patched
 vtc_check "c: vtimer_cache's patch gone from $LP" vtc_until 10 gone vtimer_cache
-vtc_check "c: vtimer_cache says replaced" vtc_until 10 stat_is patch replaced
-vtc_check "c: vtimer_cache $S_REPLACED_BY $CUM" stat_is $S_REPLACED_BY $CUM
+vtc_check "c: vtimer_cache says replaced" vtc_until 10 vtc_stat_is patch replaced
+vtc_check "c: vtimer_cache $S_REPLACED_BY $CUM" vtc_stat_is $S_REPLACED_BY $CUM
 vtc_check "c: the kernel log says '$(msg_replaced $CUM)'" logged "$(msg_replaced $CUM)"
 vtc_check "c: vtimer_cache still loaded" loaded vtimer_cache
 # klp's own semantics: a cumulative patch replaces every patch.
 vtc_check "c: $NONCUM replaced as well (klp atomic replace): its patch gone" vtc_until 10 gone $NONCUM
 vtc_check "c: /proc/cmdline stock again" cmdline_stock
-echo "# c: after the replace: $(patches); vtimer_cache trusted=$(vtc_stat trusted) $S_FPATCH=$(vtc_stat $S_FPATCH)"
+echo "# c: after the replace: $(vtc_patches); vtimer_cache trusted=$(vtc_stat trusted) $S_FPATCH=$(vtc_stat $S_FPATCH)"
 vm c --iters "$ITERS" mmio-user
 vtc_expect "c: replaced: the VM's loads counted" "$d_loads" ">" 0
 vtc_expect "c: replaced: the stock writes per load are back" "$(ratio "$d_writes" "$d_loads")" ">=" "$stock_min"
@@ -275,7 +268,7 @@ mark
 vtc_check "c: echo enable > control: vtimer_cache's patch enabled on top of $CUM" vtc_enable
 vtc_check "c: vtimer_cache enabled and trusted" vtc_until 30 state_is enabled 1
 vtc_check "c: vtimer_cache's patch is not cumulative (replace 0)" grep -qx 0 "$VTC_LP/replace"
-vtc_check "c: $CUM still enabled ($(patches))" on $CUM vtimer_cache
+vtc_check "c: $CUM still enabled ($(vtc_patches))" on $CUM vtimer_cache
 vtc_check "c: /proc/meminfo still patched by $CUM" meminfo_patched
 vm c --iters "$ITERS" mmio-user
 vtc_expect "c: skips again on top of $CUM" "$d_skipped" ">" 0
@@ -298,11 +291,11 @@ vm d --iters "$ITERS" mmio-user
 vtc_expect "d: skips before $ACK" "$d_skipped" ">" 0
 mark
 vtc_check "d: insmod $ACK on top: its transition over" foreign_load $ACK
-vtc_check "d: both patches enabled ($(patches))" on vtimer_cache $ACK
+vtc_check "d: both patches enabled ($(vtc_patches))" on vtimer_cache $ACK
 vtc_check "d: vtimer_cache enabled, not trusted" state_is enabled 0
 vtc_expect "d: $S_INVAL" "$(num $S_INVAL)" ">" 0
-vtc_check "d: $S_FPATCH $ACK ($(vtc_stat $S_FPATCH))" stat_is $S_FPATCH $ACK
-vtc_check "d: $S_FFUNC $ACK_FUNC ($(vtc_stat $S_FFUNC))" stat_is $S_FFUNC $ACK_FUNC
+vtc_check "d: $S_FPATCH $ACK ($(vtc_stat $S_FPATCH))" vtc_stat_is $S_FPATCH $ACK
+vtc_check "d: $S_FFUNC $ACK_FUNC ($(vtc_stat $S_FFUNC))" vtc_stat_is $S_FFUNC $ACK_FUNC
 vtc_check "d: the kernel log says '$(msg_trust_off $ACK $ACK_FUNC)'" logged "$(msg_trust_off $ACK $ACK_FUNC)"
 show_log
 s=$(num skipped) l=$(num loads) i=$(num issued)
@@ -319,12 +312,12 @@ vtc_expect "d: nothing skipped while $ACK is there" "$(($(num skipped) - s))" "=
 vtc_expect "d: every load wrote as stock does (issued per load)" \
 	"$(ratio "$(($(num issued) - i))" "$(($(num loads) - l))")" ">=" "$stock_min"
 wrong_skips d
-vtc_check "d: still not trusted" stat_is trusted 0
+vtc_check "d: still not trusted" vtc_stat_is trusted 0
 vtc_check "d: $ACK still enabled" on $ACK
 mark
 vtc_check "d: disable and unload $ACK" foreign_unload $ACK
 vtc_check "d: vtimer_cache trusted again" vtc_until 30 trusted
-vtc_check "d: vtimer_cache still enabled ($(patches))" patch_on
+vtc_check "d: vtimer_cache still enabled ($(vtc_patches))" patch_on
 vtc_check "d: the kernel log says trust is back on" logged_re "$RE_TRUST_ON"
 vtc_check "d: $S_FPATCH - and $S_FFUNC -" foreign_none
 vm d --iters "$ITERS" mmio-user
@@ -351,7 +344,7 @@ else
 fi
 vtc_check "e: the kernel log says '$(msg_refused $ACK $ACK_FUNC)'" logged "$(msg_refused $ACK $ACK_FUNC)"
 vtc_check "e: nothing of vtimer_cache left (module, livepatch, debugfs)" vtc_gone
-vtc_check "e: $ACK still enabled ($(patches))" on $ACK
+vtc_check "e: $ACK still enabled ($(vtc_patches))" on $ACK
 show_log
 mark
 vtc_check "e: insmod vtimer_cache enable=0 verify=1 beside $ACK" insmod /vtc/vtimer_cache.ko enable=0 verify=1
@@ -365,7 +358,7 @@ else
 fi
 vtc_check "e: the kernel log says '$(msg_refused $ACK $ACK_FUNC)'" logged "$(msg_refused $ACK $ACK_FUNC)"
 vtc_check "e: vtimer_cache's patch still disabled" patch_off
-vtc_check "e: $ACK still enabled ($(patches))" on $ACK
+vtc_check "e: $ACK still enabled ($(vtc_patches))" on $ACK
 vtc_check "e: disable and unload $ACK" foreign_unload $ACK
 vtc_check "e: then echo enable > control enables vtimer_cache" vtc_enable
 vtc_check "e: vtimer_cache enabled and trusted" vtc_until 30 state_is enabled 1

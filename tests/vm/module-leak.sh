@@ -35,15 +35,14 @@ vtc_expect "no shadow allocation failed" "$(vtc_stat shadow.alloc_failed)" "==" 
 # A VM that is still running when the patch is removed.
 vtc-vmm --gic "$gic" --until-signal --vcpus 2 mmio-user >/dev/null 2>&1 &
 vm=$!
-shadows() { [ "$(vtc_stat shadow.vcpus)" = "$1" ]; }
-vtc_until 60 shadows 2
+vtc_until 60 vtc_stat_is shadow.vcpus 2
 n=$(vtc_stat shadow.vcpus)
 vtc_expect "a running VM's vcpus have shadow state" "$n" "==" 2
 cat $VTC_DBG/vcpus | sed 's/^/# /'
 vtc_check "disable with the VM running" vtc_disable
 vtc_expect "shadow state freed at patch removal" "$(vtc_stat shadow.vcpus)" "==" 0
 vtc_check "re-enable with the VM running" vtc_enable
-vtc_until 30 shadows 2
+vtc_until 30 vtc_stat_is shadow.vcpus 2
 vtc_expect "shadow state comes back for the running VM" "$(vtc_stat shadow.vcpus)" "==" 2
 vtc_check "the VM was still running" kill -0 $vm
 kill -TERM $vm

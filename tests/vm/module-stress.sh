@@ -1,6 +1,7 @@
 #!/bin/sh
-# Toggle the patch 100 times, and hotplug a CPU, while two VMs take timer
-# interrupts. Every interrupt must arrive; dmesg must stay clean (the init
+# Toggle the patch CYCLES times, then 20 times more, and hotplug a CPU 10
+# times, while two VMs take timer interrupts. Every toggle and hotplug
+# step must succeed, every interrupt arrive; dmesg must stay clean (the init
 # checks for WARN, BUG, lockdep and kmemleak reports; this is the debug
 # kernel with PROVE_LOCKING, DEBUG_ATOMIC_SLEEP and DEBUG_KMEMLEAK).
 # usage: module-stress.sh GIC [CYCLES]
@@ -89,10 +90,12 @@ wait "$vm1" "$vm2" 2>/dev/null
 # patch flips underneath 20 times, then every interrupt is checked.
 start_vms
 i=0
+ok=0
 while [ $i -lt 20 ]; do
-	vtc_disable && vtc_enable
+	vtc_disable && vtc_enable && ok=$((ok + 1))
 	i=$((i + 1))
 done
+vtc_expect "toggling: the patch disabled and enabled each time" "$ok" "==" 20
 check_vms "toggling"
 
 # CPU hotplug while the VMs run.
@@ -103,15 +106,13 @@ if [ -w /sys/devices/system/cpu/cpu1/online ]; then
 	# Between steps the VMs load their vcpus again (on the CPU left).
 	while [ $i -lt 10 ]; do
 		l0=$(vtc_stat loads)
-		echo 0 >/sys/devices/system/cpu/cpu1/online && hp=$((hp + 1))
-		vtc_until 30 loaded_more "$l0"
-		l0=$(vtc_stat loads)
-		echo 1 >/sys/devices/system/cpu/cpu1/online
-		vtc_until 30 loaded_more "$l0"
+		echo 0 >/sys/devices/system/cpu/cpu1/online && vtc_until 30 loaded_more "$l0" &&
+			l0=$(vtc_stat loads) && echo 1 >/sys/devices/system/cpu/cpu1/online &&
+			vtc_until 30 loaded_more "$l0" && hp=$((hp + 1))
 		i=$((i + 1))
 	done
 	check_vms "cpu hotplug"
-	vtc_expect "cpu1 went offline and online" "$hp" ">" 0
+	vtc_expect "cpu1 offline and online, vcpus loaded after each step" "$hp" "==" 10
 	vtc_expect "hotplug invalidations counted" "$(vtc_stat inval.cpu_hotplug)" ">" 0
 	vtc_check "cpu1 back online" grep -qx 1 /sys/devices/system/cpu/cpu1/online
 else

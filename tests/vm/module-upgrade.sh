@@ -73,13 +73,6 @@ vcpus() {
 	grep -v '^#' "$VTC_DBG/vcpus"
 }
 
-# The livepatch directories, NAME=enabled each.
-patches() {
-	for d in "$LP"/*; do
-		[ -d "$d" ] && printf '%s=%s ' "${d##*/}" "$(cat "$d/enabled")"
-	done
-}
-
 # Wait until klp has removed a replaced or disabled patch's directory.
 gone() {
 	vtc_until 10 test ! -d "$LP/$1"
@@ -155,7 +148,7 @@ vtc_expect "no window: the stock body never ran during the upgrade" "$hits" "=="
 # Otherwise the checks below would not be about VMs running through it.
 vtc_check "both VMs still running after the upgrade" kill -0 $vma $vmb
 vtc_check "$V1's patch gone from $LP" gone $V1
-vtc_check "only $V2 in $LP ($(patches))" test "$(patches)" = "$V2=1 "
+vtc_check "only $V2 in $LP ($(vtc_patches))" test "$(vtc_patches)" = "$V2=1 "
 vtc_check "$V2: replace=0, transition=0" sh -c "grep -qx 0 $VTC_LP/replace && grep -qx 0 $VTC_LP/transition"
 vtc_check "$V2: stats say enabled, trusted" test "$(vtc_stat patch) $(vtc_stat trusted)" = "enabled 1"
 vtc_check "$V2 owns the state, 2 modules attached, version 3" test "$(vtc_stat state.owner) $(vtc_stat state.modules) $(vtc_stat state.version)" = "$V2 2 3"

@@ -15,4 +15,19 @@ hang)
 	echo "hanging"
 	while :; do sleep 1; done
 	;;
+warn)
+	# A WARN that only the console keeps: with dmesg cleared, /init's own
+	# check passes the boot, and run.sh's console checker must fail it.
+	vtc_check "insmod vtc_fault.ko (WARNs on load)" insmod /vtc/vtc_fault.ko
+	dmesg -c >/dev/null
+	vtc_done
+	;;
+leak)
+	# A leak just made: vtc_kmemleak_check must wait until kmemleak
+	# reports it, and fail.
+	echo clear >/sys/kernel/debug/kmemleak
+	vtc_check "insmod vtc_fault.ko leak=1" insmod /vtc/vtc_fault.ko leak=1
+	vtc_kmemleak_check
+	vtc_done
+	;;
 esac
