@@ -3,8 +3,8 @@
 # help --table") against what is built from it (the help text, the
 # parser, the bash completion, which read it) and what is written by hand
 # (the man page's SYNOPSIS, COMMANDS and OPTIONS). Runs on the build host,
-# where no module is loaded. KTAP: "ok N - ..." or "not ok N - ...", "# "
-# diagnostics, the plan last; exit 1 if any check failed.
+# where no module is loaded. KTAP through tests/ktap.sh, "# " diagnostics
+# after a failed check; exit 1 if any check failed.
 #
 # VTC_CLI, VTC_MAN and VTC_COMPLETION replace the three files, to run the
 # checks against a deliberately broken copy and see them fail.
@@ -14,18 +14,18 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cli=${VTC_CLI:-$top/scripts/vtimer-cache}
 man=${VTC_MAN:-$top/scripts/vtimer-cache.8}
 comp=${VTC_COMPLETION:-$top/scripts/vtimer-cache.bash-completion}
-n=0 failed=0
+# shellcheck source=tests/ktap.sh
+. "$top/tests/ktap.sh"
+ktap_header
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli-docs.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 verdict() { # verdict DESCRIPTION PROBLEMS: ok if there are none
-	n=$((n + 1))
 	if [ -z "$2" ]; then
-		echo "ok $n - $1"
+		ktap_pass "$1"
 	else
-		failed=$((failed + 1))
-		echo "not ok $n - $1"
+		ktap_fail "$1"
 		printf '%s\n' "$2" | sed -e '/^$/d' -e 's/^/# /'
 	fi
 }
@@ -118,7 +118,7 @@ completion_is() { # DESCRIPTION MODE "WORDS" WORD...: exactly those words
 missing=
 for f in "$cli" "$man" "$comp"; do [ -r "$f" ] || missing="$missing $f"; done
 verdict "the CLI, its man page and its completion are there" "${missing:+not readable:$missing}"
-[ -z "$missing" ] || { echo "1..$n"; exit 1; }
+[ -z "$missing" ] || { ktap_finish; exit 1; }
 verdict "help --table: the table (commands: $(commands))" \
 	"$(grep -q '^status - ' <<<"$table" || echo "no table from '$cli help --table':"$'\n'"$table")"
 
@@ -242,5 +242,4 @@ rc=$?
 verdict "status: not loaded (3), and why" \
 	"$([ $rc = 3 ] && grep -q "^why: no vtimer_cache module for kernel $(uname -r): " <<<"$out" || echo "exit $rc: $out")"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+ktap_finish
