@@ -90,6 +90,7 @@ while [ $# -gt 0 ]; do
 done
 if [ $guest = 1 ]; then
 	[ "$configs" = v3-vhe,v3-nvhe,v2-vhe,v2-nvhe ] && configs=v3-vhe,v3-nvhe
+	profile=1 # guest-report.py attributes the instructions by symbol
 	guest_entry=$(tests/userland/guest.sh) && tests/userland/build.sh >/dev/null ||
 		{ echo "cost: no Linux guest or arm64 userland" >&2; exit 1; }
 fi
