@@ -202,10 +202,10 @@ def read(cfg, guest, windows, problems, profile=None, system_map=None, ko=None):
             got, n, unknown = attribute(prows, name, w, probes_on=d.get("patch") != "enabled")
             r = rows[-1]
             for ev in EVENTS:
-                r["m_" + ev] = ratio(got[ev], n[ev], "%.1f")
+                r["mach_per_" + ev] = ratio(got[ev], n[ev], "%.1f")
                 r["n_" + ev] = n[ev]
-            r["m_per_load"] = ratio(sum(got.values()), n["load"], "%.1f")
-            r["m_unnamed"] = " ".join("%s:%d" % u for u in sorted(unknown.items()))
+            r["mach_all_per_load"] = ratio(sum(got.values()), n["load"], "%.1f")
+            r["mach_unnamed"] = " ".join("%s:%d" % u for u in sorted(unknown.items()))
     if not rows:
         problems.append("%s: no labelled window in %s" % (cfg, guest))
     return rows
@@ -262,7 +262,7 @@ def main():
               "writes/load: the module's counters; GIC MMIO writes: by the host kernel on that CPU; host instructions: "
               "every host kernel instruction on that CPU in the window (QEMU's threads, the host's interrupts and idle "
               "included), per exit. Guest figures from the guest: timer interrupts per guest second, cyclictest (1 kHz).")
-    if any("m_load" in r for r in rows):
+    if any("mach_per_load" in r for r in rows):
         md += machinery_table(keys, by)
     for p in problems:
         md.append("")
@@ -293,14 +293,14 @@ def machinery_table(keys, by):
     for k in keys:
         s, c = by.get(k + ("stock",), {}), by.get(k + ("cached",), {})
         cells = []
-        for f in ("m_load", "m_write", "m_fold", "m_ack", "m_per_load"):
+        for f in ["mach_per_" + ev for ev in EVENTS] + ["mach_all_per_load"]:
             cells.append("%s / %s (%s)" % (s.get(f, "-"), c.get(f, "-"), diff(s.get(f), c.get(f))))
         mix = " / ".join("%s, %s, %s" % tuple(ratio(r.get("n_" + ev), r.get("n_load"), "%.2f")
                                               for ev in ("write", "fold", "ack")) for r in (s, c))
         md.append("| %s | %s | %s | %s |" % (k[0], k[1], " | ".join(cells), mix))
         for r, ph in ((s, "stock"), (c, "cached")):
-            if r.get("m_unnamed"):
-                unnamed.append("%s %s %s: %s" % (k[0], k[1], ph, r["m_unnamed"]))
+            if r.get("mach_unnamed"):
+                unnamed.append("%s %s %s: %s" % (k[0], k[1], ph, r["mach_unnamed"]))
     md += ["",
            "Attributed by symbol from the plugin's profile (tests/cost/guest-report.py, MACHINERY), each event's "
            "instructions divided by its count (the plugin's entries): **per load** (kvm_timer_vcpu_load) the "
