@@ -67,12 +67,13 @@ MACHINERY = {
     },
     # per GIC active-state write (entries of irq_set_irqchip_state): the
     # irqchip path to gic_poke_irq, and irq_to_desc's maple tree lookup
-    # (mtree_load, its MA_STATE memset) inside the load, where nothing
-    # else calls it
+    # (LOOKUP) inside the load, where nothing else calls it; outside the
+    # load (a fold's resampling) others do, so there each write's lookup
+    # counts at its cost inside the load
     "write": {
         "load": {"irq_set_irqchip_state", "__irq_set_irqchip_state", "__irq_get_desc_lock",
                  "__irq_put_desc_unlock", "irq_to_desc", "gic_irq_set_irqchip_state",
-                 "gic_poke_irq", "mtree_load", "__pi_memset_generic", "memset"},
+                 "gic_poke_irq"},
         "other": {"irq_set_irqchip_state", "__irq_set_irqchip_state", "__irq_get_desc_lock",
                   "__irq_put_desc_unlock", "gic_irq_set_irqchip_state", "gic_poke_irq"},
         "module": {"vtc_irq_set_irqchip_state", "vtc_active_written", "vtc_hook_issue"},
@@ -91,6 +92,7 @@ MACHINERY = {
     },
 }
 EVENTS = ["load", "write", "fold", "ack"]
+LOOKUP = {"mtree_load", "__pi_memset_generic", "memset"}  # irq_to_desc's, its MA_STATE
 # The module's counting fprobes (the patch off): not the machinery.
 PROBES = {"vtc_load_entry", "vtc_write_entry", "vtc_count_stock_load", "vtc_count_stock_write",
           "vtc_state_owner"}
@@ -107,17 +109,24 @@ def event_counts(w):
             "klp_load": e("kvm_timer_vcpu_load_gic")}
 
 
-def attribute(rows, name, w, probes_on):
+def attribute(rows, name, w, probes_on, write_entry):
     """Instructions of the machinery in one window, by event, from its
-    profile rows; "unknown": module functions MACHINERY does not name."""
+    profile rows; "unknown": module functions MACHINERY does not name.
+    write_entry: the address of irq_set_irqchip_state, whose first TB runs
+    once a call: its counts inside and outside the load split the writes."""
     n = event_counts(w)
     got = {ev: 0 for ev in EVENTS}
     unknown = {}
-    ftrace = 0
+    ftrace = lookup = 0
+    wl = wo = 0
     for pc, c in rows:
         load, module, ftr, other = c
         s = name(pc)
         ftrace += ftr
+        if pc == write_entry:
+            wl, wo = load, other
+        if s in LOOKUP:
+            lookup += load
         if s.startswith("[module]"):
             f = s[len("[module] "):]
             if not module or f in PROBES:
@@ -140,6 +149,8 @@ def attribute(rows, name, w, probes_on):
         total = sum(calls.values())
         for ev in EVENTS:
             got[ev] += ftrace * calls[ev] / total if total else 0
+    # the lookups of the writes inside the load, scaled to all the writes
+    got["write"] += lookup * (wl + wo) / wl if wl else lookup
     # nothing left out unseen: counted with the loads, and named in the table
     got["load"] += sum(unknown.values())
     return got, n, unknown
@@ -156,7 +167,7 @@ def read(cfg, guest, windows, problems, profile=None, system_map=None, ko=None):
         if line.startswith("window="):
             d = kv(line)
             wins[d["window"]] = d
-    profs, name = {}, None
+    profs, name, write_entry = {}, None, None
     if profile:
         text = None
         for line in open(guest, errors="replace"):
@@ -167,6 +178,10 @@ def read(cfg, guest, windows, problems, profile=None, system_map=None, ko=None):
         else:
             profs = prof.load(profile)
             name = prof.namer(system_map, ko, text)
+            for line in open(system_map):
+                p = line.split()
+                if len(p) >= 3 and p[2] == "irq_set_irqchip_state":
+                    write_entry = int(p[0], 16)
     rows = []
     for line in open(guest, errors="replace"):
         if not line.startswith("# linux-guest "):
@@ -199,7 +214,7 @@ def read(cfg, guest, windows, problems, profile=None, system_map=None, ko=None):
             if prows is None:
                 problems.append("%s %s %s: window %s not in the profile" % (cfg, f[2], f[3], d["window"]))
                 continue
-            got, n, unknown = attribute(prows, name, w, probes_on=d.get("patch") != "enabled")
+            got, n, unknown = attribute(prows, name, w, d.get("patch") != "enabled", write_entry)
             r = rows[-1]
             for ev in EVENTS:
                 r["mach_per_" + ev] = ratio(got[ev], n[ev], "%.1f")
@@ -307,7 +322,8 @@ def machinery_table(keys, by):
            "timer's and the vgic's own functions inside the load (kvm_timer_vcpu_load, kvm_timer_vcpu_load_gic, "
            "kvm_timer_update_irq, kvm_vgic_inject_irq, kvm_vgic_map_is_active, timer_restore_state and their "
            "timer helpers) and the put path (kvm_timer_vcpu_put, timer_save_state); **per GIC write** "
-           "(irq_set_irqchip_state) the irqchip path to gic_poke_irq and irq_to_desc's maple tree lookup; "
+           "(irq_set_irqchip_state) the irqchip path to gic_poke_irq and irq_to_desc's maple tree lookup (as "
+           "inside the load for the writes outside it, where other code shares mtree_load); "
            "**per LR fold** (vgic_v[23]_fold_lr) the fold; **per host ack** (kvm_arch_timer_handler) the "
            "handler. The module's functions go to the event whose path they are on; with the patch on, the "
            "ftrace and klp instructions are shared out by the patched calls (each is one ftrace_caller and "
