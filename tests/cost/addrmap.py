@@ -41,6 +41,11 @@ ENTRIES = [
     ("kvm_sched_out", ""),
     ("kvm_vcpu_wfi", ""),
     ("kvm_arch_timer_handler", ""),
+    # the folds of the LRs, per exit (the real guest's attributed figure)
+    ("vgic_v3_fold_lr", ""),
+    ("vgic_v2_fold_lr", ""),
+    ("kvm_timer_update_irq", ""),
+    ("kvm_arch_timer_get_input_level", ""),
     ("klp_ftrace_handler", ""),
     # IRQ scope: whatever runs on the IRQ stack (handlers, softirqs)
     ("call_on_irq_stack", "irq"),

@@ -40,7 +40,9 @@
 #   not under -icount (virtual time from the instruction count would let
 #   halt polling catch the guest's timers: an idle guest would hardly ever
 #   block); writes DIR/guest.md, DIR/guest.csv, DIR/guest.png
-#   (tests/cost/guest-report.py). Default configurations v3-vhe,v3-nvhe
+#   (tests/cost/guest-report.py), with the profile always on: the
+#   instructions of the timer's active-state machinery per load, per GIC
+#   write, per fold and per host ack. Default configurations v3-vhe,v3-nvhe
 # --smoke: make check's short run: GICv3 VHE, mmio-user and hvc, few
 #   iterations, stock and on, on the debug kernel; then report.py --check
 #
@@ -90,6 +92,7 @@ while [ $# -gt 0 ]; do
 done
 if [ $guest = 1 ]; then
 	[ "$configs" = v3-vhe,v3-nvhe,v2-vhe,v2-nvhe ] && configs=v3-vhe,v3-nvhe
+	profile=1 # guest-report.py attributes the instructions by symbol
 	guest_entry=$(tests/userland/guest.sh) && tests/userland/build.sh >/dev/null ||
 		{ echo "cost: no Linux guest or arm64 userland" >&2; exit 1; }
 fi
@@ -194,11 +197,16 @@ for p in "${pids[@]}"; do wait "$p" || rc=1; done
 
 inputs=()
 for cfg in "${cfgs[@]}"; do
+	if [ $guest = 1 ]; then
+		inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt,$out/$cfg/profile.txt")
+		continue
+	fi
 	inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt")
 	[ $native = 1 ] && inputs+=("$cfg=$out/$cfg-native.guest,$out/$cfg-native/windows.txt")
 done
 if [ $guest = 1 ]; then
 	python3 tests/cost/guest-report.py --md "$out/guest.md" --csv "$out/guest.csv" --png "$out/guest.png" \
+		--system-map "$sysmap" --ko "$out/vtimer_cache.ko" \
 		--note "kernel $series $variant config, QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG with the plugin, guest $(basename "$guest_entry")" \
 		"${inputs[@]}" || rc=1
 	echo "cost: $out/guest.md, $out/guest.csv" >&2

@@ -185,6 +185,7 @@ if [ $marks = 1 ]; then
 else
 	vtc_check "insmod verify=1" vtc_load verify=1
 fi
+[ $marks = 0 ] || echo "cost-info module_text=$(cat /sys/module/vtimer_cache/sections/.text)"
 vtc_check "disable" vtc_disable
 phase stock
 vtc_check "enable" vtc_enable
