@@ -224,6 +224,9 @@ static inline unsigned int vtc_cache_load_begin(struct vtc_cache_cpu *c,
 	unsigned int forgot = 0;
 	int t;
 
+	/* The common case, and nothing to store. */
+	if (!c->nested && !nested && c->load_gen == gen)
+		return 0;
 	if (c->nested || c->load_gen != gen)
 		for (t = 0; t < VTC_NR_TIMERS; t++)
 			if (vtc_cache_forget_active(c, t))

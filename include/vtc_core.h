@@ -79,7 +79,9 @@ static __always_inline int vtc_load_timer(struct arch_timer_context *ctx,
 		ret = vtc_load_checked(vcpu, p, gen, t, active);
 	} else if (vtc_cache_may_skip(gen, &p->hw, t, active)) {
 		p->stats.skipped[t]++;
-		trace_vtc_skip(t, vcpu->vcpu_id, active);
+		/* gcc keeps trace_vtc_skip() out of line: test its key here */
+		if (trace_vtc_skip_enabled())
+			trace_vtc_skip(t, vcpu->vcpu_id, active);
 	} else {
 		ret = vtc_load_issue(vcpu, p, gen, t, active);
 	}

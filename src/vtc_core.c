@@ -248,7 +248,8 @@ noinline int vtc_load_issue(struct kvm_vcpu *vcpu, struct vtc_pcpu *p,
 	else
 		ret = vtc_write_slow(p, vtc_host_irq[t], active);
 	p->stats.issued[t]++;
-	trace_vtc_issue(t, vcpu->vcpu_id, active);
+	if (trace_vtc_issue_enabled())
+		trace_vtc_issue(t, vcpu->vcpu_id, active);
 	return ret;
 }
 
