@@ -63,10 +63,12 @@ MACHINERY = {
                  "set_cntpoff", "__kvm_timer_set_cntvoff"},
         "other": {"kvm_timer_vcpu_put", "timer_save_state", "timer_set_ctl", "timer_set_cval",
                   "set_cntvoff", "set_cntpoff"},
-        "module": {"kvm_timer_vcpu_load_gic", "vtc_load_timer", "vtc_hook_skip"},
+        "module": {"vtc_kvm_timer_vcpu_load", "kvm_timer_vcpu_load_gic",
+                   "set_timer_irq_phys_active", "vtc_load_checked", "trace_vtc_skip"},
     },
-    # per GIC active-state write (entries of irq_set_irqchip_state): the
-    # irqchip path to gic_poke_irq, and irq_to_desc's maple tree lookup
+    # per GIC active-state write (the plugin's writes to I[SC]ACTIVER; the
+    # module's own writes go to the chip without irq_set_irqchip_state):
+    # the irqchip path to gic_poke_irq, and irq_to_desc's maple tree lookup
     # (LOOKUP) inside the load, where nothing else calls it; outside the
     # load (a fold's resampling) others do, so there each write's lookup
     # counts at its cost inside the load
@@ -76,13 +78,14 @@ MACHINERY = {
                  "gic_poke_irq"},
         "other": {"irq_set_irqchip_state", "__irq_set_irqchip_state", "__irq_get_desc_lock",
                   "__irq_put_desc_unlock", "gic_irq_set_irqchip_state", "gic_poke_irq"},
-        "module": {"vtc_irq_set_irqchip_state", "vtc_active_written", "vtc_hook_issue"},
+        "module": {"vtc_load_issue", "vtc_write_slow", "vtc_irq_set_irqchip_state",
+                   "__irq_set_irqchip_state", "vtc_active_written", "trace_vtc_issue"},
     },
     # per list register folded (entries of vgic_v[23]_fold_lr)
     "fold": {
         "load": set(),
         "other": {"vgic_v3_fold_lr", "vgic_v2_fold_lr"},
-        "module": {"vgic_v3_fold_lr", "vgic_v2_fold_lr", "vtc_lr_folded"},
+        "module": {"vgic_v3_fold_lr", "vgic_v2_fold_lr", "__vtc_lr_folded"},
     },
     # per host ack of a timer PPI (entries of kvm_arch_timer_handler)
     "ack": {
@@ -102,11 +105,15 @@ def event_counts(w):
     """The window's events, from the plugin's entry counts."""
     def e(k):
         return int(num(w.get("entry." + k)) or 0)
-    return {"load": e("kvm_timer_vcpu_load"), "write": e("irq_set_irqchip_state"),
+    writes = int(num(w.get("gic_active_w")) or 0)
+    return {"load": e("kvm_timer_vcpu_load"), "write": writes or e("irq_set_irqchip_state"),
             "fold": e("vgic_v3_fold_lr") + e("vgic_v2_fold_lr"),
             "ack": e("kvm_arch_timer_handler"),
-            # patched calls, each through ftrace and the klp handler once
-            "klp_load": e("kvm_timer_vcpu_load_gic")}
+            # patched calls, each through ftrace and the klp handler once:
+            # kvm_timer_vcpu_load() per load, irq_set_irqchip_state() per
+            # write by another writer than the module
+            "klp_load": e("kvm_timer_vcpu_load"),
+            "klp_write": e("irq_set_irqchip_state")}
 
 
 def attribute(rows, name, w, probes_on, write_entry):
@@ -145,7 +152,7 @@ def attribute(rows, name, w, probes_on, write_entry):
         # With the patch on, every ftrace instruction is a klp redirection
         # of a patched call (ftrace_caller, klp_ftrace_handler), the same
         # path for each: shared out by the calls.
-        calls = {"load": n["klp_load"], "write": n["write"], "fold": n["fold"], "ack": n["ack"]}
+        calls = {"load": n["klp_load"], "write": n["klp_write"], "fold": n["fold"], "ack": n["ack"]}
         total = sum(calls.values())
         for ev in EVENTS:
             got[ev] += ftrace * calls[ev] / total if total else 0
