@@ -13,8 +13,12 @@ vtc_expect "unknown command: usage (2)" "$(rc $C frob)" "==" 2
 vtc_expect "no command: usage (2)" "$(rc $C)" "==" 2
 # bench --list needs no module: the tests' workloads (lib.sh) come from it
 vtc_expect "bench --list, not loaded" "$(rc $C bench --list --iters 7)" "==" 0
-vtc_expect "bench --list: 7 workloads" "$(wc -l </tmp/cli.out)" "==" 7
+vtc_expect "bench --list: 9 workloads on a GICv3 host" "$(wc -l </tmp/cli.out)" "==" 9
 vtc_check "bench --list: name, then vtc-vmm's arguments" grep -qx 'mmio-user-2vcpu --iters 7 --vcpus 2 mmio-user' /tmp/cli.out
+vtc_check "bench --list: ipi on two vcpus" grep -qx 'ipi --iters 7 --vcpus 2 ipi' /tmp/cli.out
+vtc_check "bench --list: lpi, the GICv3-only marker not passed on" grep -qx 'lpi --iters 7 lpi' /tmp/cli.out
+vtc_expect "bench --list --gic v2" "$(rc $C bench --list --gic v2)" "==" 0
+vtc_check "bench --list --gic v2: no lpi" sh -c "! grep -q '^lpi ' /tmp/cli.out"
 vtc_expect "bench --list --el2" "$(rc $C bench --list --el2 --titers 3)" "==" 0
 vtc_check "bench --list --el2: the nested workloads too" grep -qx 'wfi-el2 --el2 --iters 3 wfi' /tmp/cli.out
 vtc_expect "bench --only hvc-el2 without --el2: usage (2)" "$(rc $C bench --list --only hvc-el2)" "==" 2
