@@ -328,6 +328,7 @@ test_deb() {
 	local want=(./usr/sbin/vtimer-cache ./usr/share/man/man8/vtimer-cache.8.gz
 		./usr/share/bash-completion/completions/vtimer-cache
 		./lib/systemd/system/vtimer-cache.service ./usr/share/vtimer-cache/vtc-cache.bt
+		./usr/share/vtimer-cache/vtc-cache_example.txt
 		"./usr/src/vtimer-cache-$v/dkms.conf")
 	dpkg-deb -c "$d" | awk '{ print $6 }' >"$out/deb.contents"
 	for f in "${want[@]}"; do grep -qxF "$f" "$out/deb.contents" || missing+=("$f"); done
