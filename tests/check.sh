@@ -365,9 +365,11 @@ test_deb() {
 	tar -c Makefile dkms.conf Kbuild src include scripts debian | tar -x -C "$s"
 	{ printf 'vtimer-cache (%s+site1) unstable; urgency=medium\n\n  * A site rebuild.\n\n -- %s  %s\n\n' \
 		"$v" "$(sed -n 's/^Maintainer: //p' debian/control)" "$(date -R)"; cat debian/changelog; } >"$s/debian/changelog"
+	# (the listing into a file: grep -q ending first would make
+	# dpkg-deb die of SIGPIPE, a failure under pipefail)
 	if (cd "$s" && make -s deb) >"$out/deb-site.log" 2>&1 &&
-		dpkg-deb -c "$s/build/vtimer-cache-dkms_${v}+site1_all.deb" 2>/dev/null |
-		grep -q " ./usr/src/vtimer-cache-$v/Kbuild$"; then
+		dpkg-deb -c "$s/build/vtimer-cache-dkms_${v}+site1_all.deb" >"$out/deb-site.contents" 2>&1 &&
+		grep -q " ./usr/src/vtimer-cache-$v/Kbuild$" "$out/deb-site.contents"; then
 		ktap_pass "a site rebuild at $v+site1: DKMS's source in /usr/src/vtimer-cache-$v"
 	else
 		tail -n 5 "$out/deb-site.log" | sed 's/^/# /'
