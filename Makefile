@@ -132,7 +132,8 @@ dkms-remove:
 deb_files = $(dkms_tree_files) Makefile debian scripts/vtimer-cache \
 	scripts/vtimer-cache.8 scripts/vtimer-cache.bash-completion \
 	scripts/vtimer-cache.service scripts/vtc-cache.bt scripts/vtc-load-lat.bt \
-	scripts/vtc-writes.bt
+	scripts/vtc-writes.bt scripts/vtc-cache_example.txt \
+	scripts/vtc-load-lat_example.txt scripts/vtc-writes_example.txt
 deb:
 	@[ -n "$(VTC_VERSION)" ] || { echo "deb: no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
 	@command -v dh_dkms >/dev/null || { echo "deb: dh_dkms not found (apt-get install dh-dkms debhelper, or make deps)" >&2; exit 1; }
