@@ -62,8 +62,14 @@
 struct vtc_cache_cpu {
 	unsigned long known[VTC_NR_TIMERS];	/* generation state[t] is of */
 	unsigned char state[VTC_NR_TIMERS];	/* the bit, if known */
-	unsigned char nested;	/* a nested-virt vcpu was loaded since */
-	unsigned long load_gen;	/* generation of the last patched load */
+	/*
+	 * Byte 18 was a "nested" flag up to 0.2.0: unused now, the layout
+	 * stays that of the builds this one stacks on (vtc_state.c), and
+	 * every change of owner starts a new generation, so neither reads
+	 * the other's meaning of load_gen.
+	 */
+	unsigned char reserved;
+	unsigned long load_gen;	/* of the last patched load; 0: nested-virt */
 };
 
 /* The trust generation: 0 = not trusted (klp transition, disabled). */
@@ -216,6 +222,12 @@ static inline enum vtc_fold vtc_cache_fold(unsigned long gen,
  * flag: klp can switch a task to the patched code while its vcpu stays
  * loaded (klp_sched_try_switch() in __schedule(), which may pick the same
  * task again). Returns the timers whose 1 was forgotten.
+ *
+ * One word says both: load_gen is the generation of the last load, or 0
+ * if that load was of a nested-virt vcpu. Either way a next load in a
+ * trusted generation (never 0) finds load_gen != gen and forgets. While
+ * untrusted (gen 0) nothing is known (vtc_cache_learn() of gen 0 leaves
+ * known[t] == 0), so there is nothing to forget.
  */
 static inline unsigned int vtc_cache_load_begin(struct vtc_cache_cpu *c,
 						unsigned long gen,
@@ -224,15 +236,14 @@ static inline unsigned int vtc_cache_load_begin(struct vtc_cache_cpu *c,
 	unsigned int forgot = 0;
 	int t;
 
-	/* The common case, and nothing to store. */
-	if (!c->nested && !nested && c->load_gen == gen)
+	/* The common case: one compare, nothing to store. */
+	if (c->load_gen == gen && !nested)
 		return 0;
-	if (c->nested || c->load_gen != gen)
+	if (c->load_gen != gen)
 		for (t = 0; t < VTC_NR_TIMERS; t++)
 			if (vtc_cache_forget_active(c, t))
 				forgot |= 1U << t;
-	c->nested = nested;
-	c->load_gen = gen;
+	c->load_gen = nested ? 0 : gen;
 	return forgot;
 }
 

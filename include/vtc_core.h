@@ -45,36 +45,29 @@ int vtc_load_checked(struct kvm_vcpu *vcpu, struct vtc_pcpu *p,
 
 /*
  * The cached irq_set_irqchip_state(irq, ACTIVE, active) of
- * kvm_timer_vcpu_load_gic(), which the copy of kvm_timer_vcpu_load()
- * inlines for the direct vtimer first, then for the direct ptimer (VHE),
- * with preemption disabled. Interrupts are off from the decision to the
- * update, so that the host cannot take the PPI (and learn) in between on
- * this CPU. Inline, as the native series' test is: what a skip costs here
- * is the load's whole saving.
+ * kvm_timer_vcpu_load_gic() for direct timer @t of @vcpu, which the copy of
+ * kvm_timer_vcpu_load() inlines for the direct vtimer first, then for the
+ * direct ptimer (VHE), with preemption disabled. Interrupts are off from
+ * the decision to the update, so that the host cannot take the PPI (and
+ * learn) in between on this CPU. Inline, as the native series' test is:
+ * what a skip costs here is the load's whole saving. A load is counted
+ * by its vtimer decision (skipped[0] + issued[0], vtc_stats.c), not by a
+ * counter of its own.
  */
-static __always_inline int vtc_load_timer(struct arch_timer_context *ctx,
-					  bool active)
+static __always_inline int __vtc_load_timer(struct kvm_vcpu *vcpu,
+					    bool active, const int t)
 {
-	struct kvm_vcpu *vcpu = timer_context_to_vcpu(ctx);
-	unsigned int irq = ctx->host_timer_irq;
 	struct vtc_pcpu *p;
 	unsigned long flags, gen;
-	int t, ret = 0;
-
-	t = vtc_timer_index(irq);
-	if (unlikely(t < 0))
-		return irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, active);
+	int ret = 0;
 
 	local_irq_save(flags);
 	p = this_cpu_ptr(vtc_pcpu);
 	gen = vtc_trust_gen(&vtc_shared->trust);
-	if (t == 0) {
-		/* Once per load: the vtimer is always programmed first. */
-		if (unlikely(vtc_cache_load_begin(&p->hw, gen,
-						  vcpu_has_nv(vcpu))))
-			vtc_inval(p, VTC_INV_NESTED);
-		p->stats.loads++;
-	}
+	/* Once per load: the vtimer is always programmed first. */
+	if (t == 0 && unlikely(vtc_cache_load_begin(&p->hw, gen,
+						    vcpu_has_nv(vcpu))))
+		vtc_inval(p, VTC_INV_NESTED);
 	if (static_branch_unlikely(&vtc_checks)) {
 		ret = vtc_load_checked(vcpu, p, gen, t, active);
 	} else if (vtc_cache_may_skip(gen, &p->hw, t, active)) {
@@ -87,6 +80,20 @@ static __always_inline int vtc_load_timer(struct arch_timer_context *ctx,
 	}
 	local_irq_restore(flags);
 	return ret;
+}
+
+/* One inlined decision per timer, each with its index a constant. */
+static __always_inline int vtc_load_timer(struct kvm_vcpu *vcpu,
+					  struct arch_timer_context *ctx,
+					  bool active)
+{
+	unsigned int irq = ctx->host_timer_irq;
+
+	if (likely(irq == vtc_host_irq[0]))
+		return __vtc_load_timer(vcpu, active, 0);
+	if (irq && irq == vtc_host_irq[1])
+		return __vtc_load_timer(vcpu, active, 1);
+	return irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, active);
 }
 
 /* From the patched copies (src/mirror/). */

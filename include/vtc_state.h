@@ -50,7 +50,7 @@ enum vtc_inval {
 
 /* Per-CPU counters; each is only written by its own CPU. */
 struct vtc_stats_cpu {
-	u64 loads;				/* vcpu loads (timers programmed) */
+	u64 loads;			/* stock vcpu loads (patched: vtc_stats.c) */
 	u64 issued[VTC_NR_TIMERS];		/* the cache wrote */
 	u64 skipped[VTC_NR_TIMERS];		/* the cache skipped */
 	u64 writes[VTC_NR_TIMERS][2];		/* every write, by value */

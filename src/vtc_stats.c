@@ -50,6 +50,16 @@ static struct vtc_stats_cpu *vtc_cpu_stats(int cpu)
 	return &per_cpu_ptr(vtc_pcpu, cpu)->stats;
 }
 
+/*
+ * The stock kernel's loads (counting probes, patch off), and the patched
+ * ones: each decides once for the vtimer, skipped or issued (vtc_core.h).
+ */
+static u64 vtc_cpu_loads(struct vtc_stats_cpu *s)
+{
+	return READ_ONCE(s->loads) + READ_ONCE(s->issued[0]) +
+	       READ_ONCE(s->skipped[0]);
+}
+
 static void vtc_sum(struct vtc_stats_cpu *sum)
 {
 	int cpu, t, v, i;
@@ -58,7 +68,7 @@ static void vtc_sum(struct vtc_stats_cpu *sum)
 	for_each_possible_cpu(cpu) {
 		struct vtc_stats_cpu *s = vtc_cpu_stats(cpu);
 
-		sum->loads += READ_ONCE(s->loads);
+		sum->loads += vtc_cpu_loads(s);
 		for (t = 0; t < VTC_NR_TIMERS; t++) {
 			sum->issued[t] += READ_ONCE(s->issued[t]);
 			sum->skipped[t] += READ_ONCE(s->skipped[t]);
@@ -184,7 +194,7 @@ static int vtc_stats_show(struct seq_file *m, void *v)
 	for_each_possible_cpu(cpu) {
 		struct vtc_stats_cpu *s = vtc_cpu_stats(cpu);
 
-		seq_printf(m, "cpu%d.loads %llu\n", cpu, READ_ONCE(s->loads));
+		seq_printf(m, "cpu%d.loads %llu\n", cpu, vtc_cpu_loads(s));
 		seq_printf(m, "cpu%d.issued %llu\n", cpu,
 			   READ_ONCE(s->issued[0]) + READ_ONCE(s->issued[1]));
 		seq_printf(m, "cpu%d.skipped %llu\n", cpu,

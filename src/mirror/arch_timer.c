@@ -172,9 +172,11 @@ static irqreturn_t kvm_arch_timer_handler(int irq, void *dev_id)
 
 /* VTC-MIRROR BEGIN set_timer_irq_phys_active */
 /* vtc: inlined, as the kernel does, into the copy of kvm_timer_vcpu_load() */
-static __always_inline void set_timer_irq_phys_active(struct arch_timer_context *ctx, bool active)
+/* vtc: the caller's vcpu, so that the cache does not derive it again */
+static __always_inline void set_timer_irq_phys_active(struct kvm_vcpu *vcpu, /* vtc: */
+						      struct arch_timer_context *ctx, bool active)
 {
-	int r = vtc_load_timer(ctx, active); /* vtc: cached write */
+	int r = vtc_load_timer(vcpu, ctx, active); /* vtc: cached write */
 
 	WARN_ON(r);
 }
@@ -202,7 +204,7 @@ static __always_inline void kvm_timer_vcpu_load_gic(struct arch_timer_context *c
 	phys_active |= pending;
 	phys_active |= vgic_is_v5(vcpu->kvm);
 
-	set_timer_irq_phys_active(ctx, phys_active);
+	set_timer_irq_phys_active(vcpu, ctx, phys_active); /* vtc: its vcpu */
 }
 /* VTC-MIRROR END */
 
