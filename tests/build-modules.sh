@@ -24,6 +24,10 @@
 #   klp_foreign_ack.ko       tests/modules/: a non-cumulative patch of a
 #                            function vtimer_cache replaces,
 #                            kvm_arch_timer_handler, with the stock code
+#   klp_foreign_gic.ko       tests/modules/: a non-cumulative patch of a
+#                            function vtimer_cache carries in a copy,
+#                            kvm_timer_vcpu_load_gic, with the stock code
+#                            and its calls counted (parameter "calls")
 #
 # and vtc_fault.ko (tests/modules/), which WARNs (or with leak=1 leaks)
 # when it loads: the rig must fail its boot (tests/vm/rig-fails.sh).
@@ -53,7 +57,7 @@ kver=$(make -s -C "$kdir" kernelversion) || die "$kdir is not a kernel tree"
 
 out=$top/build/$series
 mkdir -p "$out"
-rm -f "$out"/vtimer_cache*.ko "$out"/test_klp_*.ko "$out"/klp_foreign_ack.ko "$out"/vtc_fault.ko
+rm -f "$out"/vtimer_cache*.ko "$out"/test_klp_*.ko "$out"/klp_foreign_ack.ko "$out"/klp_foreign_gic.ko "$out"/vtc_fault.ko
 
 # edit FILE SED_EXPR PATTERN: apply SED_EXPR to FILE in the copy, which
 # must contain PATTERN (a test variant that silently built the shipped
@@ -73,7 +77,7 @@ build() {
 # (the selftests' Makefile would build all fourteen of its modules).
 selftests=$kdir/tools/testing/selftests/livepatch/test_modules
 for name in vtimer_cache vtimer_cache-skew vtimer_cache-missing vtimer_cache_v2 vtimer_cache_v9 \
-	test_klp_livepatch test_klp_atomic_replace klp_foreign_ack vtc_fault; do
+	test_klp_livepatch test_klp_atomic_replace klp_foreign_ack klp_foreign_gic vtc_fault; do
 	d=$out/tree-$name
 	rm -rf "$d"
 	mkdir -p "$d"
@@ -113,4 +117,4 @@ for name in vtimer_cache vtimer_cache-skew vtimer_cache-missing vtimer_cache_v2 
 	esac
 done
 echo "build-modules.sh: Linux $kver: $(cd "$top" && ls build/"$series"/vtimer_cache*.ko \
-	build/"$series"/test_klp_*.ko build/"$series"/klp_foreign_ack.ko build/"$series"/vtc_fault.ko | tr '\n' ' ')"
+	build/"$series"/test_klp_*.ko build/"$series"/klp_foreign_ack.ko build/"$series"/klp_foreign_gic.ko build/"$series"/vtc_fault.ko | tr '\n' ' ')"

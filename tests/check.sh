@@ -482,7 +482,7 @@ boot() {
 		@variants) opts+=(--add "$m/vtimer_cache-skew.ko" --add "$m/vtimer_cache-missing.ko") ;;
 		@upgrade) opts+=(--add "$m/vtimer_cache_v2.ko" --add "$m/vtimer_cache_v9.ko") ;;
 		@foreign) opts+=(--add "$m/test_klp_livepatch.ko" --add "$m/test_klp_atomic_replace.ko"
-			--add "$m/klp_foreign_ack.ko") ;;
+			--add "$m/klp_foreign_ack.ko" --add "$m/klp_foreign_gic.ko") ;;
 		@other)
 			local o=7.3
 			[ "$series" = 7.3 ] && o=7.2

@@ -4,7 +4,9 @@
 # 0) and leaves every other livepatch as it was; while a foreign livepatch
 # patches a function it replaces, it trusts its cache no more (never
 # skips); it refuses to enable on top of one; replaced by a foreign
-# cumulative patch, it says so and "enable" stacks it on top again. With
+# cumulative patch, it says so and "enable" stacks it on top again; a
+# foreign patch of a function its copies carry makes it refuse to enable,
+# or step aside (disable its own patch) so that the foreign fix runs. With
 # verify=1 throughout, every skip is checked against the GIC (0 wrong).
 #   a. a foreign non-cumulative patch (test_klp_livepatch, of
 #      cmdline_proc_show) loaded before vtimer_cache: both enabled, both
@@ -22,6 +24,17 @@
 #   e. the same patch loaded first: insmod vtimer_cache is refused and
 #      leaves nothing; loaded with enable=0, "enable" is refused; it
 #      enables once the foreign patch is gone
+#   f. a foreign patch of a carried function (klp_foreign_gic,
+#      tests/modules/, of kvm_timer_vcpu_load_gic, which the copy of
+#      kvm_timer_vcpu_load carries inline) loaded first: its fix runs (its
+#      call counter grows); insmod vtimer_cache is refused, names the patch
+#      and the function, and leaves nothing
+#   g. the same patch loaded after vtimer_cache: vtimer_cache says so,
+#      turns trust off and disables its own patch; a timer VM runs through
+#      that, and then every load runs the foreign fix (its call counter
+#      grows by the stock writes per load), with the stock writes and no
+#      skip; "enable" is refused while it is there, and enables once it
+#      is gone, trusted and skipping again
 # The foreign modules are tests/build-modules.sh's (check.sh @foreign).
 # usage: module-coexist.sh [GIC [STOCK_WRITES_PER_LOAD]]   (default v3 2:
 # VHE writes both timers' active state on every load)
@@ -37,6 +50,11 @@ NONCUM=test_klp_livepatch	# non-cumulative: cmdline_proc_show
 CUM=test_klp_atomic_replace	# with replace=1, cumulative: meminfo_proc_show
 ACK=klp_foreign_ack		# non-cumulative: a function vtimer_cache replaces
 ACK_FUNC=kvm_arch_timer_handler
+CARRY=klp_foreign_gic		# non-cumulative: a function vtimer_cache carries
+CARRY_FUNC=kvm_timer_vcpu_load_gic
+# How many times its copy (the foreign fix) ran: one call per direct timer
+# on each vcpu load, when the stock kvm_timer_vcpu_load() calls it.
+gic_calls() { cat /sys/module/$CARRY/parameters/calls; }
 # A selftest module's file then reads "MODULE: this has been live patched".
 PATCHED="this has been live patched"
 
@@ -53,11 +71,15 @@ msg_trust_off() { echo "trust off: livepatch '$1' patches $2"; }
 RE_TRUST_ON='trust (is )?back on'
 msg_replaced() { echo "replaced by $1: the stock code runs"; }
 msg_refused() { echo "cannot enable: livepatch '$1' patches $2"; }
+msg_aside() { echo "livepatch '$1' patches $2, which this module's copies carry: disabling this patch"; }
+MSG_STOCK="disabled: stock timer PPI programming"
 # ------------------------------------------------------------------------------
 
 # A generous watchdog: a vcpu thread can starve for seconds on a busy
 # 2-core machine running TCG.
 vmm() { vtc_vmm --gic "$gic" --timeout 60 "$@"; }
+# (its total line kept off the KTAP stream)
+vmm_quiet() { vmm "$@" >/tmp/vmm.out; }
 
 # num NAME: a stats value, 0 if there is none (the arithmetic below must
 # not fail on a missing file).
@@ -121,7 +143,7 @@ since() { dmesg | sed -n "/module-coexist: mark $MARK\$/,\$p"; }
 logged() { since | grep -qF "vtimer_cache: $1"; }
 logged_re() { since | grep -qE "vtimer_cache: $1"; }
 not_logged() { ! since | grep -qF "vtimer_cache: $1"; }
-show_log() { since | grep -E "vtimer_cache|livepatch|$NONCUM|$CUM|$ACK" | sed 's/^/#   /'; }
+show_log() { since | grep -E "vtimer_cache|livepatch|$NONCUM|$CUM|$ACK|$CARRY" | sed 's/^/#   /'; }
 
 # vm STEP ARGS...: one VM (vtc-vmm ARGS), checked to run clean; then
 # d_loads, d_writes, d_issued, d_skipped: the counters' growth over it.
@@ -155,7 +177,7 @@ wrong_skips() { # wrong_skips STEP
 # clean STEP: nothing of the step may be left; whatever a failed check left
 # is cleaned up, so that the next step starts from nothing.
 clean() {
-	_cl_left="$(vtc_patches)$(grep -E "^(vtimer_cache|$NONCUM|$CUM|$ACK) " /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
+	_cl_left="$(vtc_patches)$(grep -E "^(vtimer_cache|$NONCUM|$CUM|$ACK|$CARRY) " /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
 	vtc_check "$1: nothing left behind (${_cl_left:-no livepatch, no module})" test -z "$_cl_left"
 	[ -z "$_cl_left" ] && return 0
 	vtc_until 60 no_transition
@@ -165,12 +187,12 @@ clean() {
 		vtc_until 60 no_transition
 	done
 	vtc_until 60 no_patches
-	for _cl_m in vtimer_cache $NONCUM $CUM $ACK; do
+	for _cl_m in vtimer_cache $NONCUM $CUM $ACK $CARRY; do
 		loaded "$_cl_m" && unload "$_cl_m"
 	done
 }
 
-for m in $NONCUM $CUM $ACK; do
+for m in $NONCUM $CUM $ACK $CARRY; do
 	if [ ! -f "/vtc/$m.ko" ]; then
 		vtc_not_ok "/vtc/$m.ko (tests/build-modules.sh; check.sh @foreign)"
 		vtc_done
@@ -370,6 +392,98 @@ vtc_check "e: disable vtimer_cache" vtc_disable
 vtc_check "e: rmmod vtimer_cache" unload vtimer_cache
 show_log
 clean e
+
+# --- f: a foreign patch of a carried function loaded first -------------------
+echo "# f: $CARRY (patches $CARRY_FUNC, which vtimer_cache carries), then vtimer_cache"
+vtc_check "f: insmod $CARRY" foreign_load $CARRY
+c=$(gic_calls)
+vtc_check "f: VM --iters $TITERS timer-mmio with $CARRY" vmm_quiet --iters "$TITERS" timer-mmio
+# The counter is what g below watches: it grows when the stock load runs.
+vtc_expect "f: the foreign fix runs ($CARRY calls)" "$(($(gic_calls) - c))" ">" 0
+mark
+if insmod /vtc/vtimer_cache.ko verify=1 2>/tmp/insmod.err; then
+	vtc_not_ok "f: insmod vtimer_cache refused on top of $CARRY"
+	vtc_wait_patch enabled
+	vtc_disable
+	unload vtimer_cache
+else
+	vtc_ok "f: insmod vtimer_cache refused on top of $CARRY ($(head -n 1 /tmp/insmod.err))"
+fi
+vtc_check "f: the kernel log says '$(msg_refused $CARRY $CARRY_FUNC)'" logged "$(msg_refused $CARRY $CARRY_FUNC)"
+vtc_check "f: nothing of vtimer_cache left (module, livepatch, debugfs)" vtc_gone
+vtc_check "f: $CARRY still enabled ($(vtc_patches))" on $CARRY
+vtc_check "f: disable and unload $CARRY" foreign_unload $CARRY
+show_log
+clean f
+
+# --- g: the foreign patch of a carried function loaded on top: step aside ----
+echo "# g: vtimer_cache, then $CARRY (patches $CARRY_FUNC, which vtimer_cache carries)"
+vtc_check "g: insmod vtimer_cache verify=1" vtc_load verify=1
+vtc_check "g: vtimer_cache enabled and trusted" vtc_until 30 state_is enabled 1
+vm g --iters "$ITERS" mmio-user
+vtc_expect "g: skips before $CARRY" "$d_skipped" ">" 0
+# A timer VM that runs through the step aside, until signalled.
+l=$(num loads)
+vtc-vmm --gic "$gic" --timeout 60 --until-signal timer-mmio >/tmp/g.out 2>/tmp/g.out.err &
+vmg=$!
+grew() { [ "$(num "$1")" -gt "$2" ]; }
+vtc_check "g: a timer VM running (loads grow)" vtc_until 60 grew loads "$l"
+inval=$(num $S_INVAL)
+mark
+vtc_check "g: insmod $CARRY on top: its transition over" foreign_load $CARRY
+vtc_check "g: the kernel log says '$(msg_trust_off $CARRY $CARRY_FUNC)'" logged "$(msg_trust_off $CARRY $CARRY_FUNC)"
+vtc_check "g: the kernel log says '$(msg_aside $CARRY $CARRY_FUNC)'" vtc_until 30 logged "$(msg_aside $CARRY $CARRY_FUNC)"
+vtc_check "g: vtimer_cache's patch disabled, gone from $LP" vtc_until 60 patch_off
+vtc_check "g: the kernel log says '$MSG_STOCK'" logged "$MSG_STOCK"
+vtc_check "g: vtimer_cache still loaded" loaded vtimer_cache
+vtc_check "g: $CARRY still enabled ($(vtc_patches))" on $CARRY
+vtc_check "g: vtimer_cache not trusted" vtc_stat_is trusted 0
+vtc_expect "g: $S_INVAL" "$(num $S_INVAL)" ">" "$inval"
+vtc_check "g: $S_FPATCH $CARRY ($(vtc_stat $S_FPATCH))" vtc_stat_is $S_FPATCH $CARRY
+vtc_check "g: $S_FFUNC $CARRY_FUNC ($(vtc_stat $S_FFUNC))" vtc_stat_is $S_FFUNC $CARRY_FUNC
+c=$(gic_calls)
+gic_ran() { [ "$(gic_calls)" -gt "$1" ]; }
+vtc_check "g: the foreign fix runs in the timer VM ($CARRY calls grow from $c)" vtc_until 30 gic_ran "$c"
+vtc_check "g: the timer VM still running" kill -0 $vmg
+kill -TERM $vmg
+if wait $vmg; then
+	vtc_ok "g: the timer VM ran through the step aside ($(grep total /tmp/g.out | tr ' ' '\n' | grep -E '^(iters|irqs|irqs_expected|lost|dup|stuck)=' | tr '\n' ' '))"
+else
+	vtc_not_ok "g: the timer VM ran through the step aside: $(grep total /tmp/g.out) $(tail -n 2 /tmp/g.out.err)"
+fi
+show_log
+s=$(num skipped) l=$(num loads) w=$(num writes) c=$(gic_calls)
+vm g --iters "$ITERS" mmio-user
+vm g --iters "$TITERS" timer-mmio
+l=$(($(num loads) - l))
+vtc_expect "g: stepped aside: the VMs' loads counted" "$l" ">" 0
+vtc_expect "g: stepped aside: every load ran the foreign fix ($CARRY calls per load)" \
+	"$(ratio "$(($(gic_calls) - c))" "$l")" ">=" "$stock_min"
+vtc_expect "g: stepped aside: the stock writes per load" "$(ratio "$(($(num writes) - w))" "$l")" ">=" "$stock_min"
+vtc_expect "g: stepped aside: nothing skipped" "$(($(num skipped) - s))" "==" 0
+wrong_skips g
+mark
+if echo enable >"$VTC_DBG/control" 2>/dev/null; then
+	vtc_not_ok "g: echo enable > control refused beside $CARRY"
+	vtc_wait_patch enabled
+else
+	vtc_ok "g: echo enable > control refused beside $CARRY"
+fi
+vtc_check "g: the kernel log says '$(msg_refused $CARRY $CARRY_FUNC)'" logged "$(msg_refused $CARRY $CARRY_FUNC)"
+show_log
+mark
+vtc_check "g: disable and unload $CARRY" foreign_unload $CARRY
+vtc_check "g: then echo enable > control enables vtimer_cache" vtc_enable
+vtc_check "g: vtimer_cache enabled and trusted" vtc_until 30 state_is enabled 1
+vtc_check "g: $S_FPATCH - and $S_FFUNC -" foreign_none
+vm g --iters "$ITERS" mmio-user
+vtc_expect "g: skips once $CARRY is gone" "$d_skipped" ">" 0
+at_floor g
+wrong_skips g
+vtc_check "g: disable vtimer_cache" vtc_disable
+vtc_check "g: rmmod vtimer_cache" unload vtimer_cache
+show_log
+clean g
 
 vtc_check "no livepatch left" no_patches
 vtc_kmemleak_check
