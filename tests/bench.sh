@@ -245,56 +245,11 @@ md=$out/bench.md
 } >"$md"
 cat "$md"
 
-# The chart: active-state writes per load, stock / cached, and from the
-# verify=1 pass cached issued / needed (floor), per workload, one panel per
-# configuration.
+# The chart: active-state writes per load, stock / cached, and the floor.
 if command -v gnuplot >/dev/null; then
-	dat=$out/bench.dat
-	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$(c["loads"]) > 0 {
-		k = $1 " " $4; if (!(k in s)) { o[++n] = k; s[k] = 1 }
-		val[k, $3] = $(c["writes"]) / $(c["loads"])
-		if ($3 == "floor-cached") {
-			val[k, "fissued"] = $(c["issued"]) / $(c["loads"])
-			val[k, "floor"] = $(c["needed"]) / $(c["loads"])
-		} }
-		END { for (i = 1; i <= n; i++) { split(o[i], p, " ");
-			printf "%s %s %.4f %.4f %.4f %.4f\n", p[1], p[2], val[o[i], "stock"], val[o[i], "cached"],
-				val[o[i], "fissued"], val[o[i], "floor"] } }' "$csv" >"$dat"
-	present=$(awk '{ if (!($1 in s)) { s[$1] = 1; printf "%s ", $1 } }' "$dat")
-	n=$(echo "$present" | wc -w)
-	rows=$n
-	cols=1
-	ymax=$(awk '{ for (i = 3; i <= 6; i++) if ($i > m) m = $i } END { printf "%.1f", m * 1.7 + 0.1 }' "$dat")
 	if [ $host = 1 ]; then what="real host $(uname -r)"; else what="QEMU TCG rig, kernel 7.2.13"; fi
-	gnuplot <<-EOF
-	set terminal pngcairo size 1500,$((430 * rows + 90)) font ",11" noenhanced
-	set output "$out/bench.png"
-	set multiplot layout $rows,$cols title "Timer PPI active-state writes per vcpu load: stock 7.2 vs vtimer-cache ($what, $(date -u +%Y-%m-%d), $iters/$titers iterations, $mname mode)\nexact counts from the module's fprobe. Left pair: every active-state write (KVM's own vgic writes included), stock run and cached run. Right pair, timer-busy\nworkloads only, from one more cached run with verify=1: the writes the cache issued on vcpu load, and the floor (those that changed the GIC bit). Idle-timer workloads need 0." font ",12"
-	set style data histograms
-	set style histogram clustered gap 1
-	set style fill solid 0.85 border -1
-	set boxwidth 1
-	set yrange [0:$ymax]
-	set ylabel "active-state writes per vcpu load"
-	set xlabel "vtc-vmm workload"
-	set xtics rotate by -25 nomirror
-	set key top right font ",10"
-	set grid ytics
-	do for [c in "$present"] {
-		set title sprintf("%s: GIC%s, %s host", c, substr(c, strstrt(c, "v"), strstrt(c, "v") + 1), (strstrt(c, "nvhe") ? "nVHE" : "VHE")) font ",12"
-		plot "< grep '^".c." ' $dat" using 3:xtic(2) title "stock (patch off): all writes" lc rgb "#c0392b", \
-		     "" using 4 title "cached (patch on): all writes" lc rgb "#2471a3", \
-		     "" using 5 title "cached, verify=1 run: issued on load" lc rgb "#85c1e9", \
-		     "" using 6 title "same run: needed (floor)" lc rgb "#7f8c8d", \
-		     "" using (\$0 - 0.3):(\$3):(sprintf("%.2f", \$3)) with labels offset 0,0.7 font ",8" notitle, \
-		     "" using (\$0 - 0.1):(\$4):(sprintf("%.2f", \$4)) with labels offset 0,0.7 font ",8" notitle, \
-		     "" using (\$0 + 0.1):(\$5):(\$5 > 0 ? sprintf("%.2f", \$5) : "") with labels offset 0,0.7 font ",8" notitle, \
-		     "" using (\$0 + 0.3):(\$6):(\$6 > 0 ? sprintf("%.2f", \$6) : "") with labels offset 0,0.7 font ",8" notitle
-	}
-	unset multiplot
-	EOF
-	echo "bench: chart $out/bench.png" >&2
+	tests/cost/chart.sh bench "$csv" "$out/bench.png" \
+		"$what, $(date -u +%Y-%m-%d), $iters/$titers iterations, $mname mode" || rc=1
 fi
 echo "bench: $csv, $md" >&2
 

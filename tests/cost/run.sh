@@ -205,10 +205,12 @@ for cfg in "${cfgs[@]}"; do
 	[ $native = 1 ] && inputs+=("$cfg=$out/$cfg-native.guest,$out/$cfg-native/windows.txt")
 done
 if [ $guest = 1 ]; then
-	python3 tests/cost/guest-report.py --md "$out/guest.md" --csv "$out/guest.csv" --png "$out/guest.png" \
-		--system-map "$sysmap" --ko "$out/vtimer_cache.ko" \
-		--note "kernel $series $variant config, QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG with the plugin, guest $(basename "$guest_entry")" \
-		"${inputs[@]}" || rc=1
+	note="kernel $series $variant config, QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG with the plugin, guest $(basename "$guest_entry")"
+	python3 tests/cost/guest-report.py --md "$out/guest.md" --csv "$out/guest.csv" \
+		--system-map "$sysmap" --ko "$out/vtimer_cache.ko" --note "$note" "${inputs[@]}" || rc=1
+	if [ "$(wc -l <"$out/guest.csv")" -gt 1 ] && command -v gnuplot >/dev/null; then
+		tests/cost/chart.sh guest "$out/guest.csv" "$out/guest.png" "$note" || rc=1
+	fi
 	echo "cost: $out/guest.md, $out/guest.csv" >&2
 	exit $rc
 fi
@@ -226,7 +228,7 @@ python3 tests/cost/report.py $check --md "$out/cost.md" --csv "$out/cost.csv" \
 	--runs-csv "$out/cost-runs.csv" --note "$note" "${inputs[@]}" || rc=1
 [ $smoke = 1 ] && [ $rc = 0 ] && echo "cost: smoke passed" >&2
 if [ $smoke = 0 ] && [ -s "$out/cost.csv" ] && command -v gnuplot >/dev/null; then
-	tests/cost/chart.sh "$out/cost.csv" "$out/cost.png" || rc=1
+	tests/cost/chart.sh cost "$out/cost.csv" "$out/cost.png" || rc=1
 fi
 echo "cost: $out/cost.md, $out/cost.csv, $out/cost-runs.csv" >&2
 exit $rc
