@@ -11,10 +11,11 @@
 #                          (rows of several runs joined), into --out
 #   --no-cost              rig mode: leave out the cost tool's table
 #
-# Rig mode (default): boots the emulated arm64 KVM host (tests/rig/run.sh)
-# once per configuration under the cost tool's QEMU plugin
-# (tests/cost/vtc-cost.c, single-threaded TCG) and runs tests/vm/bench.sh
-# --cost-marks there. Not under -icount as the cost tool is: with virtual
+# Rig mode (default): the cost tool (tests/cost/run.sh --bench) boots the
+# emulated arm64 KVM host once per configuration, one at a time, under its
+# QEMU plugin (tests/cost/vtc-cost.c, single-threaded TCG) and runs
+# tests/vm/bench.sh --cost-marks there. Not under -icount as the cost tool
+# otherwise is: with virtual
 # time from the instruction count, KVM's halt polling catches the wfi
 # workload's timer and its vcpu hardly ever blocks. Host mode (--host): on a real
 # arm64 KVM host, as root, builds the module against KDIR (default the
@@ -23,8 +24,8 @@
 # per exit are real (the VMM's CNTVCT_EL0 ticks scaled by CNTFRQ_EL0, and
 # PMU cycles when the host has a PMU driver).
 #
-# Writes DIR/bench.csv, DIR/bench.md and DIR/bench.png (gnuplot), and the
-# per-configuration logs. In rig mode it then runs the cost tool
+# Writes DIR/bench.csv, DIR/bench.md (tests/cost/report.py --bench) and
+# DIR/bench.png (tests/cost/chart.sh), and the per-configuration logs. In rig mode it then runs the cost tool
 # (tests/cost/run.sh, make cost) on the same configurations and module:
 # host kernel instructions per guest exit, stock / patch on / patch off,
 # exact counts from a QEMU TCG plugin, into DIR/cost/ (cost.md, cost.csv),
@@ -83,58 +84,7 @@ fi
 mkdir -p "$out"
 csv=$out/bench.csv
 rc=0
-fields="exits loads writes issued skipped needed wrong_skips irqs irqs_expected lost lat_p50 lat_p90 lat_p99 ns_per_exit ticks_per_exit cnt_ns_per_exit pmu_cycles_per_exit cntfrq result"
-if [ -n "$report" ]; then
-	[ "$report" -ef "$csv" ] || cp "$report" "$csv"
-else
-	echo "config,timing,mode,workload,vcpus,gic_mmio_writes,gic_active_writes,${fields// /,}" >"$csv"
-fi
-
-# to_csv CONFIG GUEST-OUTPUT [WINDOWS]: the "bench" lines as CSV rows, with
-# the GIC writes of the plugin's windows (WINDOWS, vtc-cost.c's output),
-# matched in order to the guest's "bench-windows" lines; "-" for a run
-# with a window missing or not closed, for all if the counts differ.
-to_csv() {
-	awk -v cfg="$1" -v fields="$fields" -v wf="${3:-}" '
-	function kv(line, k,   n, i, a, b) {
-		n = split(line, a, " ")
-		for (i = 1; i <= n; i++) { split(a[i], b, "="); if (b[1] == k) return b[2] }
-		return "-"
-	}
-	FILENAME == wf {
-		w = kv($0, "window")
-		if (kv($0, "state") == "closed") {
-			gw[w] = kv($0, "gicd_w") + kv($0, "gicr_w") + kv($0, "gicc_w"); aw[w] = kv($0, "gic_active_w")
-		}
-		if ($1 == "summary") opened = kv($0, "windows")
-		next
-	}
-	wf != "" && /^bench-windows / {
-		key = kv($0, "mode") "." kv($0, "workload")
-		for (i = kv($0, "vcpus"); i > 0; i--) {
-			n++
-			if (n in gw) { gic[key] += gw[n]; act[key] += aw[n] } else { bad[key] = 1; nbad++ }
-		}
-		next
-	}
-	/^bench mode=/ {
-		m = kv($0, "mode"); w = kv($0, "workload")
-		K[++rows] = m "." w
-		R[rows] = cfg "," kv($0, "timing") "," m "," w "," kv($0, "vcpus")
-		nf = split(fields, F, " ")
-		for (i = 1; i <= nf; i++) V[rows] = V[rows] "," kv($0, F[i])
-	}
-	END {
-		if (wf != "" && opened == "") err = "the plugin wrote no summary (QEMU did not exit cleanly?)"
-		else if (wf != "" && opened != n) err = "the plugin opened " opened " windows, the guest labelled " n
-		else if (nbad) err = nbad " window(s) missing or not closed"
-		for (r = 1; r <= rows; r++) {
-			k = K[r]; ok = opened == n && (k in gic) && !(k in bad)
-			print R[r] "," (ok ? gic[k] : "-") "," (ok ? act[k] : "-") V[r]
-		}
-		if (err != "") { print "bench: " cfg ": " err ": no GIC counts for the runs concerned" > "/dev/stderr"; exit 1 }
-	}' ${3:+"$3"} "$2"
-}
+[ -z "$report" ] || [ "$report" -ef "$csv" ] || cp "$report" "$csv"
 
 if [ -n "$report" ]; then
 	if grep -q ',hardware,' "$csv"; then
@@ -158,7 +108,7 @@ elif [ $host = 1 ]; then
 	echo "bench: $cfg ($(uname -r))" >&2
 	tests/vm/bench.sh --module "$module" --cli "$top/scripts/vtimer-cache" \
 		--vmm "$top/tests/vmm/build/vtc-vmm" "$gic" "$iters" "$titers" >"$out/$cfg.guest" || rc=1
-	to_csv "$cfg" "$out/$cfg.guest" >>"$csv"
+	python3 tests/cost/report.py --bench --csv "$csv" "$cfg=$out/$cfg.guest" || rc=1
 	where="on $(uname -n), kernel $(uname -r), $(nproc) CPUs; real hardware: ns/exit from CNTVCT_EL0"
 	configs=$cfg
 else
@@ -166,84 +116,18 @@ else
 	command -v gnuplot >/dev/null || {
 		[ "$(id -u)" = 0 ] && apt-get install -y -q --no-install-recommends gnuplot-nox >&2
 	}
-	kentry=$(tests/kernel/build.sh 7.2)
-	if [ -z "$module" ]; then
-		make -s module KDIR="$kentry/linux"
-		module=$top/vtimer_cache.ko
-	fi
-	make -s -C tests/vmm
-	# The GIC writes: the cost tool's plugin, windows per vcpu run.
-	so=$(tests/cost/build.sh)
-	out=$(cd "$out" && pwd)
-	case "$out" in *,*) echo "bench: the output directory must not contain a comma (QEMU plugin arguments): $out" >&2; exit 2 ;; esac
-	python3 tests/cost/addrmap.py "$kentry/linux/System.map" >"$out/addr.map"
-	# the module measured, kept with the results
-	[ "$module" -ef "$out/vtimer_cache.ko" ] || cp "$module" "$out/vtimer_cache.ko"
-	IFS=, read -r -a cfgs <<<"$configs"
-	for cfg in "${cfgs[@]}"; do
-		gic=${cfg%%-*}
-		mode=${cfg#*-}
-		d=$out/$cfg
-		echo "bench: $cfg" >&2
-		t0=$SECONDS
-		if ! tests/rig/run.sh --gic "${gic#v}" --mode "$mode" --timeout 2400 --out "$d" \
-			--kernel "$kentry/linux/arch/arm64/boot/Image" \
-			--plugin "$so,map=$out/addr.map,out=$d/windows.txt" \
-			--add "$out/vtimer_cache.ko" \
-			tests/vm/bench.sh --cost-marks "$gic" "$iters" "$titers" >"$d.guest" 2>"$d.err"; then
-			echo "bench: $cfg failed:" >&2
-			tail -n 20 "$d.err" >&2
-			rc=1
-		fi
-		grep '^bench-error' "$d.guest" >&2 && rc=1
-		if grep -q '^bench mode=' "$d.guest"; then
-			to_csv "$cfg" "$d.guest" "$d/windows.txt" >>"$csv" || rc=1
-		fi
-		echo "bench: $cfg boot+bench $((SECONDS - t0)) s" >&2
-	done
+	# The cost tool's boots, on make check's (debug) 7.2 kernel, and the CSV
+	# with the GIC writes of its plugin's windows per vcpu run.
+	rm -f "$csv"
+	tests/cost/run.sh --bench --kernel debug --jobs 1 --configs "$configs" --out "$out" \
+		--iters "$iters" --titers "$titers" ${module:+--module "$module"} || rc=1
 	where="in the rig (QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG single-threaded, -smp 2), kernel 7.2.13; ns/exit is EMULATED time"
 fi
 
-# The markdown table: one row per configuration and workload.
-md=$out/bench.md
-{
-	echo "Measured $(date -u +%Y-%m-%d) $where; workloads ${iters}/${titers} iterations ($mname mode)."
-	echo "Counts are exact. Stock and cached ran in the same boot, toggled through klp; the floor columns come from a second pass with \`verify=1\`."
-	echo
-	echo "| config | workload | loads stock / cached | writes/load stock | writes/load cached | writes/exit stock | writes/exit cached | skip ratio | GIC MMIO writes/exit stock (active-state) | cached (active-state) | needed writes (floor) stock / cached | cached issued vs floor | ns/exit stock / cached ($([ $host = 1 ] && echo CNTVCT || echo emulated)) | PMU cycles/exit stock / cached | latency p50/p90/p99 ticks stock | cached | lost stock / cached |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-	awk -F, '
-	NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-	{ k = $1 "|" $4; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
-	  for (i = 1; i <= NF; i++) v[k, $3, i] = $i }
-	function g(k, m, f) { return v[k, m, c[f]] }
-	function r(a, b) { return (a != "-" && a != "" && b > 0) ? sprintf("%.3f", a / b) : "-" }
-	function d(a) { return (a == "" ? "-" : a) }
-	function gm(k, m,   t) { t = r(g(k, m, "gic_mmio_writes"), g(k, m, "exits")); return t == "-" ? t : t " (" r(g(k, m, "gic_active_writes"), g(k, m, "exits")) ")" }
-	END {
-		for (j = 1; j <= n; j++) {
-			k = order[j]; split(k, p, "|")
-			sk = g(k, "cached", "skipped"); is = g(k, "cached", "issued")
-			fl = g(k, "floor-cached", "needed"); fi = g(k, "floor-cached", "issued")
-			vs = (fl == "" || fl == "-") ? "-" : (fl > 0 ? sprintf("%.2fx", fi / fl) : (fi == 0 ? "0 = 0" : fi " vs 0"))
-			printf "| %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s / %s | %s/%s/%s | %s/%s/%s | %s / %s |\n",
-				p[1], p[2], g(k, "stock", "loads"), g(k, "cached", "loads"),
-				r(g(k, "stock", "writes"), g(k, "stock", "loads")), r(g(k, "cached", "writes"), g(k, "cached", "loads")),
-				r(g(k, "stock", "writes"), g(k, "stock", "exits")), r(g(k, "cached", "writes"), g(k, "cached", "exits")),
-				(sk + is > 0) ? sprintf("%.3f", sk / (sk + is)) : "-",
-				gm(k, "stock"), gm(k, "cached"),
-				d(g(k, "floor-stock", "needed")), d(fl), vs,
-				g(k, "stock", "cnt_ns_per_exit"), g(k, "cached", "cnt_ns_per_exit"),
-				g(k, "stock", "pmu_cycles_per_exit"), g(k, "cached", "pmu_cycles_per_exit"),
-				g(k, "stock", "lat_p50"), g(k, "stock", "lat_p90"), g(k, "stock", "lat_p99"),
-				g(k, "cached", "lat_p50"), g(k, "cached", "lat_p90"), g(k, "cached", "lat_p99"),
-				g(k, "stock", "lost"), g(k, "cached", "lost")
-		}
-	}' "$csv"
-	echo
-	echo "writes: active-state writes to the timer PPIs (irq_set_irqchip_state, counted by the module: by its fprobe with the patch off, by its copy of irq_set_irqchip_state with the patch on). *needed writes (floor)*: writes that found the GIC bit different from the value written (verify=1 pass; idle-timer workloads need none and are not run); *cached issued vs floor*: the cached path's issued writes in that pass over the needed ones. GIC MMIO writes: the GIC register writes (GICD, GICR, GICC) the host kernel made on each vcpu's CPU while that vcpu's thread was in its KVM_RUN loop (rig only: the cost tool's QEMU plugin, one window per vcpu; VM setup and nVHE hyp code not included), per VMM exit; in parentheses those to the active-state registers (GICR_I[SC]ACTIVER0, GICD_I[SC]ACTIVERn). On GICv2 the total also has the host's own EOIR/DIR writes for the host interrupts taken on that CPU. ns/exit: the VMM's CNTVCT_EL0 ticks over the run, scaled by CNTFRQ_EL0, per exit; in the rig that is emulated time on a shared machine, slowed down by the counting plugin. Latency: CNTVCT at the guest's IAR minus the timer deadline, in ticks of CNTFRQ ($(awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) if (h[i] == "cntfrq") print $i } NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i }' "$csv") Hz)."
-} >"$md"
-cat "$md"
+md=$out/bench.md hw=''
+[ $host = 1 ] && hw=--hardware
+python3 tests/cost/report.py --bench --csv "$csv" --md "$md" ${hw:+"$hw"} \
+	--note "Measured $(date -u +%Y-%m-%d) $where; workloads ${iters}/${titers} iterations ($mname mode)." || rc=1
 
 # The chart: active-state writes per load, stock / cached, and the floor.
 if command -v gnuplot >/dev/null; then

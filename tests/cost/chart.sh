@@ -51,9 +51,12 @@ elif kind == "guest":
         v = [by.get(k + (p,), {}).get(f, "0") for f in ("writes_per_load", "insns_per_exit") for p in ("stock", "cached")]
         print('"%s %s" %s' % (k + (" ".join(x if x != "-" else "0" for x in v),)))
 else:
-    def per_load(k, m, f):
+    def per_load(k, m, f):  # "-" counts 0, as in awk
         r = by.get(k + (m,))
-        return float(r[f]) / float(r["loads"]) if r else 0
+        try:
+            return float(r[f]) / float(r["loads"]) if r else 0
+        except ValueError:
+            return 0
     # rounded as printed: the y range is the largest bar's
     out = [[float("%.4f" % per_load(k, m, f)) for m, f in (("stock", "writes"), ("cached", "writes"),
                                                            ("floor-cached", "issued"), ("floor-cached", "needed"))]

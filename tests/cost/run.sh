@@ -7,7 +7,7 @@
 #       [--iters N] [--titers N] [--hiters N] [--repeats R] [--warmup N]
 #       [--workloads LIST] [--phases LIST] [--module KO] [--jobs J]
 #       [--kernel bench|debug] [--series 7.2|7.3] [--native] [--profile]
-#       [--smoke] [--linux-guest]
+#       [--smoke] [--linux-guest] [--bench]
 #
 # --iters/--titers/--hiters: iterations of the idle-timer, timer and
 #   in-kernel (hvc) workloads (default 2000 / 200 / 15000)
@@ -43,6 +43,9 @@
 #   (tests/cost/guest-report.py), with the profile always on: the
 #   instructions of the timer's active-state machinery per load, per GIC
 #   write, per fold and per host ack. Default configurations v3-vhe,v3-nvhe
+# --bench: make bench's boots (tests/bench.sh): tests/vm/bench.sh
+#   --cost-marks ITERS TITERS in each configuration, not under -icount
+#   (tests/bench.sh says why); writes DIR/bench.csv (report.py --bench)
 # --smoke: make check's short run: GICv3 VHE, mmio-user and hvc, few
 #   iterations, stock and on, on the debug kernel; then report.py --check
 #
@@ -60,7 +63,7 @@ out=$top/build/cost/results
 iters=2000 titers=200 hiters=15000 repeats=2 warmup=1
 workloads=default phases=stock,on,off
 module='' jobs=$(nproc) profile=0 smoke=0 check='' variant=bench
-series=7.2 native=0 guest=0 guest_entry=''
+series=7.2 native=0 guest=0 guest_entry='' bench=0
 usage() {
 	sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
 	exit 2
@@ -83,6 +86,7 @@ while [ $# -gt 0 ]; do
 	--jobs) jobs=$2; shift 2 ;;
 	--profile) profile=1; shift ;;
 	--linux-guest) guest=1; shift ;;
+	--bench) bench=1; shift ;;
 	--smoke)
 		smoke=1 check='--check --targets' configs=v3-vhe workloads=mmio-user,hvc phases=stock,on
 		iters=800 hiters=5000 repeats=2 warmup=1 variant=debug
@@ -158,6 +162,9 @@ boot() {
 		rig+=(--rootfs --timeout 7200 --add "$guest_entry/Image:/vtc/l2/"
 			--add "$guest_entry/initrd.cpio.gz:/vtc/l2/")
 		script=(tests/vm/linux-guest.sh full --cost-marks)
+	elif [ $bench = 1 ]; then
+		rig+=(--timeout 2400)
+		script=(tests/vm/bench.sh --cost-marks "$gic" "$iters" "$titers")
 	else
 		rig+=(--smp "$smp" --timeout 3600 --icount "shift=0,sleep=off")
 		script=(tests/vm/cost.sh --warmup "$warmup" "$gic" "$iters" "$titers" "$hiters"
@@ -181,6 +188,8 @@ for cfg in "${cfgs[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
 	if [ $guest = 1 ]; then
 		echo "cost: $cfg (real Linux guest, single-threaded TCG, plugin vtc-cost)" >&2
+	elif [ $bench = 1 ]; then
+		echo "cost: $cfg (make bench, single-threaded TCG, plugin vtc-cost)" >&2
 	else
 		echo "cost: $cfg (icount shift=0, single-threaded TCG, plugin vtc-cost)" >&2
 	fi
@@ -212,6 +221,10 @@ if [ $guest = 1 ]; then
 		tests/cost/chart.sh guest "$out/guest.csv" "$out/guest.png" "$note" || rc=1
 	fi
 	echo "cost: $out/guest.md, $out/guest.csv" >&2
+	exit $rc
+fi
+if [ $bench = 1 ]; then
+	python3 tests/cost/report.py --bench --csv "$out/bench.csv" "${inputs[@]}" || rc=1
 	exit $rc
 fi
 kver=$(sed -n 's/^cost-info .*kernel=\([^ ]*\).*/\1/p' "$out/${cfgs[0]}.guest" 2>/dev/null | head -n 1)
