@@ -14,27 +14,28 @@
 # Rig mode (default): the cost tool (tests/cost/run.sh --bench) boots the
 # emulated arm64 KVM host once per configuration, one at a time, under its
 # QEMU plugin (tests/cost/vtc-cost.c, single-threaded TCG) and runs
-# tests/vm/bench.sh --cost-marks there. Not under -icount as the cost tool
-# otherwise is: with virtual
-# time from the instruction count, KVM's halt polling catches the wfi
-# workload's timer and its vcpu hardly ever blocks. Host mode (--host): on a real
-# arm64 KVM host, as root, builds the module against KDIR (default the
-# running kernel's /lib/modules/$(uname -r)/build) and vtc-vmm natively,
-# and runs the same tests/vm/bench.sh here: no QEMU, so no GIC MMIO counts, and the times
-# per exit are real (the VMM's CNTVCT_EL0 ticks scaled by CNTFRQ_EL0, and
-# PMU cycles when the host has a PMU driver).
+# tests/vm/bench.sh --cost-marks there; not under -icount as the cost tool
+# otherwise is: with virtual time from the instruction count, KVM's halt
+# polling catches the wfi workload's timer and its vcpu hardly ever blocks.
+# Host mode (--host): on a real arm64 KVM host, as root, builds the module
+# against KDIR (default the running kernel's /lib/modules/$(uname -r)/build)
+# and vtc-vmm natively, and runs the same tests/vm/bench.sh here: no QEMU,
+# so no GIC MMIO counts, and the times per exit are real (the VMM's
+# CNTVCT_EL0 ticks scaled by CNTFRQ_EL0, and PMU cycles when the host has a
+# PMU driver).
 #
-# Writes DIR/bench.csv, DIR/bench.md (tests/cost/report.py --bench) and
-# DIR/bench.png (tests/cost/chart.sh), and the per-configuration logs. In rig mode it then runs the cost tool
-# (tests/cost/run.sh, make cost) on the same configurations and module:
-# host kernel instructions per guest exit, stock / patch on / patch off,
-# exact counts from a QEMU TCG plugin, into DIR/cost/ (cost.md, cost.csv),
-# then once more on 7.3 with a third boot per configuration on the kernel
-# with the upstream series of patches/ (stock / livepatch / native, into
-# DIR/cost-native/), once on a nested-virtualization host (the *-el2
-# workloads under a guest hypervisor, DIR/cost-nested/), and once with a
-# real Linux guest on QEMU/KVM in the emulated host (DIR/cost-guest/:
-# guest.md, guest.png), and prints the tables last. Per workload and mode:
+# Writes DIR/bench.csv (tests/cost/report.py --bench), DIR/bench.md and
+# DIR/bench.png (tests/cost/chart.sh), and the per-configuration logs. In
+# rig mode it then runs the cost tool (tests/cost/run.sh, make cost) on the
+# same configurations: host kernel instructions per guest exit, stock /
+# patch on / patch off, exact counts from a QEMU TCG plugin, into DIR/cost/
+# (cost.md, cost.csv), then once more on 7.3 with a third boot per
+# configuration on the kernel with the upstream series of patches/ (stock /
+# livepatch / native, into DIR/cost-native/), once on a nested-
+# virtualization host (the *-el2 workloads under a guest hypervisor,
+# DIR/cost-nested/), and once with a real Linux guest on QEMU/KVM in the
+# emulated host (DIR/cost-guest/: guest.md, guest.png), and prints the
+# tables last. Per workload and mode:
 #   writes/load   active-state writes to the timer PPIs per vcpu load (fprobe)
 #   writes/exit   the same per VMM exit
 #   skip ratio    skipped / (skipped + issued) of the cached path
@@ -116,18 +117,57 @@ else
 	command -v gnuplot >/dev/null || {
 		[ "$(id -u)" = 0 ] && apt-get install -y -q --no-install-recommends gnuplot-nox >&2
 	}
-	# The cost tool's boots, on make check's (debug) 7.2 kernel, and the CSV
-	# with the GIC writes of its plugin's windows per vcpu run.
-	rm -f "$csv"
+	# The cost tool's boots, on make check's (debug) 7.2 kernel; the CSV with
+	# the GIC writes of its plugin's windows per vcpu run.
 	tests/cost/run.sh --bench --kernel debug --jobs 1 --configs "$configs" --out "$out" \
 		--iters "$iters" --titers "$titers" ${module:+--module "$module"} || rc=1
+	inputs=()
+	IFS=, read -r -a cfgs <<<"$configs"
+	for cfg in "${cfgs[@]}"; do inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt"); done
+	python3 tests/cost/report.py --bench --csv "$csv" "${inputs[@]}" || rc=1
 	where="in the rig (QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG single-threaded, -smp 2), kernel 7.2.13; ns/exit is EMULATED time"
 fi
 
-md=$out/bench.md hw=''
-[ $host = 1 ] && hw=--hardware
-python3 tests/cost/report.py --bench --csv "$csv" --md "$md" ${hw:+"$hw"} \
-	--note "Measured $(date -u +%Y-%m-%d) $where; workloads ${iters}/${titers} iterations ($mname mode)." || rc=1
+# The markdown table: one row per configuration and workload.
+md=$out/bench.md
+{
+	echo "Measured $(date -u +%Y-%m-%d) $where; workloads ${iters}/${titers} iterations ($mname mode)."
+	echo "Counts are exact. Stock and cached ran in the same boot, toggled through klp; the floor columns come from a second pass with \`verify=1\`."
+	echo
+	echo "| config | workload | loads stock / cached | writes/load stock | writes/load cached | writes/exit stock | writes/exit cached | skip ratio | GIC MMIO writes/exit stock (active-state) | cached (active-state) | needed writes (floor) stock / cached | cached issued vs floor | ns/exit stock / cached ($([ $host = 1 ] && echo CNTVCT || echo emulated)) | PMU cycles/exit stock / cached | latency p50/p90/p99 ticks stock | cached | lost stock / cached |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	awk -F, '
+	NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	{ k = $1 "|" $4; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+	  for (i = 1; i <= NF; i++) v[k, $3, i] = $i }
+	function g(k, m, f) { return v[k, m, c[f]] }
+	function r(a, b) { return (a != "-" && a != "" && b > 0) ? sprintf("%.3f", a / b) : "-" }
+	function d(a) { return (a == "" ? "-" : a) }
+	function gm(k, m,   t) { t = r(g(k, m, "gic_mmio_writes"), g(k, m, "exits")); return t == "-" ? t : t " (" r(g(k, m, "gic_active_writes"), g(k, m, "exits")) ")" }
+	END {
+		for (j = 1; j <= n; j++) {
+			k = order[j]; split(k, p, "|")
+			sk = g(k, "cached", "skipped"); is = g(k, "cached", "issued")
+			fl = g(k, "floor-cached", "needed"); fi = g(k, "floor-cached", "issued")
+			vs = (fl == "" || fl == "-") ? "-" : (fl > 0 ? sprintf("%.2fx", fi / fl) : (fi == 0 ? "0 = 0" : fi " vs 0"))
+			printf "| %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s | %s / %s | %s/%s/%s | %s/%s/%s | %s / %s |\n",
+				p[1], p[2], g(k, "stock", "loads"), g(k, "cached", "loads"),
+				r(g(k, "stock", "writes"), g(k, "stock", "loads")), r(g(k, "cached", "writes"), g(k, "cached", "loads")),
+				r(g(k, "stock", "writes"), g(k, "stock", "exits")), r(g(k, "cached", "writes"), g(k, "cached", "exits")),
+				(sk + is > 0) ? sprintf("%.3f", sk / (sk + is)) : "-",
+				gm(k, "stock"), gm(k, "cached"),
+				d(g(k, "floor-stock", "needed")), d(fl), vs,
+				g(k, "stock", "cnt_ns_per_exit"), g(k, "cached", "cnt_ns_per_exit"),
+				g(k, "stock", "pmu_cycles_per_exit"), g(k, "cached", "pmu_cycles_per_exit"),
+				g(k, "stock", "lat_p50"), g(k, "stock", "lat_p90"), g(k, "stock", "lat_p99"),
+				g(k, "cached", "lat_p50"), g(k, "cached", "lat_p90"), g(k, "cached", "lat_p99"),
+				g(k, "stock", "lost"), g(k, "cached", "lost")
+		}
+	}' "$csv"
+	echo
+	echo "writes: active-state writes to the timer PPIs (irq_set_irqchip_state, counted by the module: by its fprobe with the patch off, by its copy of irq_set_irqchip_state with the patch on). *needed writes (floor)*: writes that found the GIC bit different from the value written (verify=1 pass; idle-timer workloads need none and are not run); *cached issued vs floor*: the cached path's issued writes in that pass over the needed ones. GIC MMIO writes: the GIC register writes (GICD, GICR, GICC) the host kernel made on each vcpu's CPU while that vcpu's thread was in its KVM_RUN loop (rig only: the cost tool's QEMU plugin, one window per vcpu; VM setup and nVHE hyp code not included), per VMM exit; in parentheses those to the active-state registers (GICR_I[SC]ACTIVER0, GICD_I[SC]ACTIVERn). On GICv2 the total also has the host's own EOIR/DIR writes for the host interrupts taken on that CPU. ns/exit: the VMM's CNTVCT_EL0 ticks over the run, scaled by CNTFRQ_EL0, per exit; in the rig that is emulated time on a shared machine, slowed down by the counting plugin. Latency: CNTVCT at the guest's IAR minus the timer deadline, in ticks of CNTFRQ ($(awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) if (h[i] == "cntfrq") print $i } NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i }' "$csv") Hz)."
+} >"$md"
+cat "$md"
 
 # The chart: active-state writes per load, stock / cached, and the floor.
 if command -v gnuplot >/dev/null; then

@@ -20,84 +20,79 @@ case $kind in cost|guest|bench) ;; *) echo "$usage" >&2; exit 2 ;; esac
 command -v gnuplot >/dev/null || { echo "chart.sh: no gnuplot" >&2; exit 1; }
 dat=$(mktemp)
 trap 'rm -f "$dat"' EXIT
-# The data, one row per configuration and workload; first a "# " line: the
-# cost phases the CSV has, or the bench chart's y range and configurations.
+# The data, one row per configuration and workload, after a "# " line:
+# the cost phases the CSV has, or the bench chart's y range and configurations.
 python3 - "$kind" "$csv" >"$dat" <<'PY'
 import csv, sys
 kind, path = sys.argv[1:3]
+
+
+def num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
 rows = list(csv.DictReader(open(path)))
-mode = "mode" if kind == "bench" else "phase"
+if kind == "bench":  # per vcpu load, of the runs with loads
+    rows = [r for r in rows if (num(r["loads"]) or 0) > 0]
 keys, by = [], {}
 for r in rows:
     k = (r["config"], r["workload"])
-    if kind == "bench":  # runs with vcpu loads only, as writes per load
-        try:
-            loads = float(r["loads"])
-        except ValueError:
-            continue
-        if not loads > 0:
-            continue
-    if k not in keys:
-        keys.append(k)
-    by[k + (r[mode],)] = r
+    keys += [] if k in keys else [k]
+    by[k + (r["mode" if kind == "bench" else "phase"],)] = r
 if kind == "cost":
     phases = [p for p in ("stock", "on", "off", "native") if any(r["phase"] == p for r in rows)]
-    print("# " + " ".join(phases))
-    for k in keys:
-        print('"%s %s" %s' % (k + (" ".join((by.get(k + (p,), {}).get("thread_per_exit") or "?") for p in phases),)))
+    cols, head = [(p, "thread_per_exit") for p in phases], " ".join(phases)
 elif kind == "guest":
-    print("# writes/load stock cached, insns/exit stock cached")
-    for k in keys:
-        v = [by.get(k + (p,), {}).get(f, "0") for f in ("writes_per_load", "insns_per_exit") for p in ("stock", "cached")]
-        print('"%s %s" %s' % (k + (" ".join(x if x != "-" else "0" for x in v),)))
+    cols, head = [(p, f) for f in ("writes_per_load", "insns_per_exit") for p in ("stock", "cached")], ""
 else:
-    def per_load(k, m, f):  # "-" counts 0, as in awk
-        r = by.get(k + (m,))
-        try:
-            return float(r[f]) / float(r["loads"]) if r else 0
-        except ValueError:
-            return 0
-    # rounded as printed: the y range is the largest bar's
-    out = [[float("%.4f" % per_load(k, m, f)) for m, f in (("stock", "writes"), ("cached", "writes"),
-                                                           ("floor-cached", "issued"), ("floor-cached", "needed"))]
-           for k in keys]
-    present = []
-    for k in keys:
-        if k[0] not in present:
-            present.append(k[0])
-    print("# %.1f %s" % (max([0] + [x for v in out for x in v]) * 1.7 + 0.1, " ".join(present)))
-    for k, v in zip(keys, out):
-        print("%s %s %.4f %.4f %.4f %.4f" % (k + tuple(v)))
+    cols = [("stock", "writes"), ("cached", "writes"), ("floor-cached", "issued"), ("floor-cached", "needed")]
+
+
+def cell(k, p, f):
+    v = by.get(k + (p,), {}).get(f)
+    if kind == "cost":
+        return v or "?"
+    if kind == "guest":
+        return "0" if v in (None, "-") else v
+    return "%.4f" % ((num(v) or 0) / num(by[k + (p,)]["loads"]) if v is not None else 0)  # "-" is 0, as in awk
+
+
+lines = [[cell(k, p, f) for p, f in cols] for k in keys]
+if kind == "bench":  # the y range from the largest bar, as printed
+    head = "%.1f %s" % (max([0] + [float(x) for v in lines for x in v]) * 1.7 + 0.1,
+                        " ".join(dict.fromkeys(k[0] for k in keys)))
+print("# " + head)
+for k, v in zip(keys, lines):
+    print(("%s %s %s" if kind == "bench" else '"%s %s" %s') % (k + (" ".join(v),)))
 PY
 [ "$(wc -l <"$dat")" -gt 1 ] || { echo "chart.sh: no rows in $csv" >&2; exit 1; }
 read -r _ head <"$dat"
+# Each chart: its size, font, panels and title, and what it plots in them.
 if [ "$kind" = cost ]; then
 	# shellcheck disable=SC2206 # the phase names are single words
 	phases=($head)
 	[ "${phases[0]:-}" = stock ] || { echo "chart.sh: no stock phase in $csv" >&2; exit 1; }
-	n=$(($(wc -l <"$dat") - 1))
-	declare -A title=([stock]="stock (no module)" [on]="patch on" [off]="patch off (counting probes)"
+	declare -A name=([stock]="stock (no module)" [on]="patch on" [off]="patch off (counting probes)"
 		[native]="native (patches/)")
 	abs='' rel=''
 	for i in "${!phases[@]}"; do
 		c=$((i + 2))
-		abs+="${abs:+, }'' using $c title \"${title[${phases[$i]}]}\" lc $((i + 1))"
+		abs+="${abs:+, }'' using $c title \"${name[${phases[$i]}]}\" lc $((i + 1))"
 		[ "$i" = 0 ] && continue
-		rel+="${rel:+, }'' using (100.0 * (\$$c - \$2) / \$2) title \"${title[${phases[$i]}]}\" lc $((i + 1))"
+		rel+="${rel:+, }'' using (100.0 * (\$$c - \$2) / \$2) title \"${name[${phases[$i]}]}\" lc $((i + 1))"
 	done
 	abs=${abs/\'\'/\"$dat\"}
 	abs=${abs/using 2 /using 2:xtic(1) }
 	rel=${rel/\'\'/\"$dat\"}
 	rel=${rel/) title/):xtic(1) title}
-	gnuplot <<-GP
-	set terminal pngcairo size $((160 + 80 * n)),900 font ",10" noenhanced
-	set output "$png"
-	set multiplot layout 2,1 title "Host kernel instructions per guest exit, vcpu thread (exact counts, QEMU TCG plugin)"
-	set style data histograms
-	set style histogram clustered gap 1
+	size="$((160 + 80 * ($(wc -l <"$dat") - 1))),900" font=",10" panels=2
+	title='"Host kernel instructions per guest exit, vcpu thread (exact counts, QEMU TCG plugin)"'
+	plots=$(cat <<-GP
 	set style fill solid 0.8 border -1
 	set boxwidth 0.9
-	set grid ytics
 	set key outside top center horizontal
 	set datafile missing "?"
 	set xtics rotate by -35 scale 0
@@ -108,35 +103,28 @@ if [ "$kind" = cost ]; then
 	set yrange [*:*]
 	set xzeroaxis lt -1
 	plot $rel
-	unset multiplot
 	GP
+	)
 elif [ "$kind" = guest ]; then
-	gnuplot <<-GP
-	set terminal pngcairo size 1400,900 font ",10" noenhanced
-	set output "$png"
-	set multiplot layout 2,1 title "Real Linux guest on QEMU/KVM in the emulated host: stock vs vtimer-cache ($note)"
-	set style data histograms
-	set style histogram clustered gap 1
+	size=1400,900 font=",10" panels=2
+	title="\"Real Linux guest on QEMU/KVM in the emulated host: stock vs vtimer-cache ($note)\""
+	plots=$(cat <<-GP
 	set style fill solid 0.85 border -1
 	set xtics rotate by -25 nomirror
-	set grid ytics
 	set key top right
 	set title "timer PPI active-state writes per vcpu load"
 	set yrange [0:*]
 	plot "$dat" using 2:xtic(1) title "stock" lc rgb "#c0392b", "" using 3 title "cached" lc rgb "#2471a3"
 	set title "host kernel instructions per guest exit (CPU of the guest's QEMU)"
 	plot "$dat" using 4:xtic(1) title "stock" lc rgb "#c0392b", "" using 5 title "cached" lc rgb "#2471a3"
-	unset multiplot
 	GP
+	)
 else
 	ymax=${head%% *} present=${head#* }
-	rows=$(echo "$present" | wc -w)
-	gnuplot <<-EOF
-	set terminal pngcairo size 1500,$((430 * rows + 90)) font ",11" noenhanced
-	set output "$png"
-	set multiplot layout $rows,1 title "Timer PPI active-state writes per vcpu load: stock 7.2 vs vtimer-cache ($note)\nexact counts from the module's fprobe. Left pair: every active-state write (KVM's own vgic writes included), stock run and cached run. Right pair, timer-busy\nworkloads only, from one more cached run with verify=1: the writes the cache issued on vcpu load, and the floor (those that changed the GIC bit). Idle-timer workloads need 0." font ",12"
-	set style data histograms
-	set style histogram clustered gap 1
+	panels=$(echo "$present" | wc -w)
+	size="1500,$((430 * panels + 90))" font=",11"
+	title="\"Timer PPI active-state writes per vcpu load: stock 7.2 vs vtimer-cache ($note)\nexact counts from the module's fprobe. Left pair: every active-state write (KVM's own vgic writes included), stock run and cached run. Right pair, timer-busy\nworkloads only, from one more cached run with verify=1: the writes the cache issued on vcpu load, and the floor (those that changed the GIC bit). Idle-timer workloads need 0.\" font \",12\""
+	plots=$(cat <<-EOF
 	set style fill solid 0.85 border -1
 	set boxwidth 1
 	set yrange [0:$ymax]
@@ -144,7 +132,6 @@ else
 	set xlabel "vtc-vmm workload"
 	set xtics rotate by -25 nomirror
 	set key top right font ",10"
-	set grid ytics
 	do for [c in "$present "] {
 		set title sprintf("%s: GIC%s, %s host", c, substr(c, strstrt(c, "v"), strstrt(c, "v") + 1), (strstrt(c, "nvhe") ? "nVHE" : "VHE")) font ",12"
 		plot "< grep '^".c." ' $dat" using 3:xtic(2) title "stock (patch off): all writes" lc rgb "#c0392b", \
@@ -156,7 +143,17 @@ else
 		     "" using (\$0 + 0.1):(\$5):(\$5 > 0 ? sprintf("%.2f", \$5) : "") with labels offset 0,0.7 font ",8" notitle, \
 		     "" using (\$0 + 0.3):(\$6):(\$6 > 0 ? sprintf("%.2f", \$6) : "") with labels offset 0,0.7 font ",8" notitle
 	}
-	unset multiplot
 	EOF
+	)
 fi
+gnuplot <<-GP
+set terminal pngcairo size $size font "$font" noenhanced
+set output "$png"
+set multiplot layout $panels,1 title $title
+set style data histograms
+set style histogram clustered gap 1
+set grid ytics
+$plots
+unset multiplot
+GP
 echo "chart.sh: $png" >&2

@@ -38,13 +38,11 @@ module that counts loads only in its klp copy).
 (hvc) cost at most 1% more vcpu-thread instructions than stock, and exits
 that load a vcpu (workloads with a load per exit or more) cost fewer.
 
-    report.py --bench --csv FILE [--md FILE --note TEXT [--hardware]]
-              [CONFIG=GUEST_OUTPUT[,WINDOWS_FILE] ...]
+    report.py --bench --csv FILE CONFIG=GUEST_OUTPUT[,WINDOWS_FILE] ...
 
-make bench's CSV and table (tests/bench.sh): with inputs, the CSV from the
-"bench mode=M workload=W key=value..." lines tests/vm/bench.sh printed,
-one row per run, with the GIC writes of the plugin's windows (rig only);
-with --md, the markdown table from the CSV (rows of several runs joined).
+make bench's CSV (tests/bench.sh): the "bench mode=M workload=W
+key=value..." lines tests/vm/bench.sh printed, one row per run, with the
+GIC writes of the plugin's windows (rig only).
 """
 import argparse
 import csv
@@ -200,8 +198,9 @@ def checks(runs, max_spread, groups, problems):
                             % (key[0], key[1], key[2], s, max_spread))
 
 
-BENCH_FIELDS = ("exits loads writes issued skipped needed wrong_skips irqs irqs_expected lost lat_p50 lat_p90 "
-                "lat_p99 ns_per_exit ticks_per_exit cnt_ns_per_exit pmu_cycles_per_exit cntfrq result").split()
+BENCH_HEAD = ("config timing mode workload vcpus gic_mmio_writes gic_active_writes exits loads writes issued "
+              "skipped needed wrong_skips irqs irqs_expected lost lat_p50 lat_p90 lat_p99 ns_per_exit "
+              "ticks_per_exit cnt_ns_per_exit pmu_cycles_per_exit cntfrq result").split()
 
 
 def bench_rows(cfg, guest, windows, problems):
@@ -209,42 +208,38 @@ def bench_rows(cfg, guest, windows, problems):
     plugin's windows (WINDOWS) matched in order to the guest's
     "bench-windows" lines; "-" for a run with a window missing or not
     closed, for all if the counts differ."""
-    wins, summary = {}, None
-    if windows:
-        try:
-            wins, summary = read_windows(windows, [], cfg)
-        except OSError:
-            pass
-    gic, act, bad, n, nbad, rows = {}, {}, set(), 0, 0, []
+    try:
+        wins, summary = read_windows(windows, [], cfg) if windows else ({}, None)
+    except OSError:
+        wins, summary = {}, None
+    gic, bad, n, nbad, rows = {}, set(), 0, 0, []
     for line in open(guest, errors="replace"):
         d = kv(line)
         key = (d.get("mode"), d.get("workload"))
         if line.startswith("bench-error"):
             problems.append("%s: %s" % (cfg, line.strip()))
         elif windows and line.startswith("bench-windows "):
-            for _ in range(int(d.get("vcpus", 0))):
-                n += 1
-                w = wins.get(n)
-                if w and w.get("state") == "closed":
-                    gic[key] = gic.get(key, 0) + sum(int(num(w.get(g + "_w")) or 0) for g in ("gicd", "gicr", "gicc"))
-                    act[key] = act.get(key, 0) + int(num(w.get("gic_active_w")) or 0)
+            for n in range(n + 1, n + 1 + int(d["vcpus"])):
+                w = wins.get(n, {})
+                if w.get("state") == "closed":
+                    g = gic.setdefault(key, [0, 0])
+                    g[0] += sum(int(num(w.get(r + "_w")) or 0) for r in ("gicd", "gicr", "gicc"))
+                    g[1] += int(num(w.get("gic_active_w")) or 0)
                 else:
                     bad.add(key)
                     nbad += 1
         elif line.startswith("bench mode="):
-            rows.append([cfg, d.get("timing", "-"), key[0], key[1], d.get("vcpus", "-")] + [key] +
-                        [d.get(f, "-") for f in BENCH_FIELDS])
-    opened = int(summary.get("windows", -1)) if summary else None
-    ok = not windows or opened == n
+            rows.append([cfg, d.get("timing", "-"), key[0], key[1], d.get("vcpus", "-"), key]
+                        + [d.get(f, "-") for f in BENCH_HEAD[7:]])
+    opened = summary.get("windows", "-") if summary else None
     for r in rows:
-        k = r.pop(5)
-        good = ok and k in gic and k not in bad
-        r[5:5] = [gic[k] if good else "-", act[k] if good else "-"]
+        k = r[5]
+        r[5:6] = gic[k] if (not windows or opened == str(n)) and k in gic and k not in bad else ["-", "-"]
     err = None
-    if windows and rows and summary is None:
+    if rows and windows and opened is None:
         err = "the plugin wrote no summary (QEMU did not exit cleanly?)"
-    elif windows and rows and opened != n:
-        err = "the plugin opened %s windows, the guest labelled %d" % (summary.get("windows", "-"), n)
+    elif rows and windows and opened != str(n):
+        err = "the plugin opened %s windows, the guest labelled %d" % (opened, n)
     elif rows and nbad:
         err = "%d window(s) missing or not closed" % nbad
     if err:
@@ -252,90 +247,16 @@ def bench_rows(cfg, guest, windows, problems):
     return rows
 
 
-def bench_md(path, note, hardware):
-    """The markdown table: one row per configuration and workload."""
-    try:
-        rows = list(csv.DictReader(open(path)))
-    except OSError as e:  # no run left a CSV: the table says so
-        rows, note = [], "%s\n\nPROBLEM: %s" % (note, e)
-    order, by = [], {}
-    for r in rows:
-        k = (r["config"], r["workload"])
-        if k not in order:
-            order.append(k)
-        by[k + (r["mode"],)] = r
-
-    def g(k, m, f):
-        return by.get(k + (m,), {}).get(f, "")
-
-    def r(a, b):
-        return "%.3f" % (float(a) / float(b)) if num(a) is not None and (num(b) or 0) > 0 else "-"
-
-    def gm(k, m):
-        t = r(g(k, m, "gic_mmio_writes"), g(k, m, "exits"))
-        return t if t == "-" else "%s (%s)" % (t, r(g(k, m, "gic_active_writes"), g(k, m, "exits")))
-
-    def vs(k):
-        fl, fi = g(k, "floor-cached", "needed"), g(k, "floor-cached", "issued")
-        if fl in ("", "-"):
-            return "-"
-        if float(fl) > 0:
-            return "%.2fx" % (float(fi or 0) / float(fl))
-        return "0 = 0" if fi == "" or num(fi) == 0 else fi + " vs 0"
-    md = [note,
-          "Counts are exact. Stock and cached ran in the same boot, toggled through klp; the floor columns come "
-          "from a second pass with `verify=1`.", "",
-          "| config | workload | loads stock / cached | writes/load stock | writes/load cached | writes/exit stock "
-          "| writes/exit cached | skip ratio | GIC MMIO writes/exit stock (active-state) | cached (active-state) "
-          "| needed writes (floor) stock / cached | cached issued vs floor | ns/exit stock / cached (%s) "
-          "| PMU cycles/exit stock / cached | latency p50/p90/p99 ticks stock | cached | lost stock / cached |"
-          % ("CNTVCT" if hardware else "emulated"),
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for k in order:
-        sk, iss = (num(g(k, "cached", f)) or 0 for f in ("skipped", "issued"))
-        cells = [k[0], k[1], "%s / %s" % (g(k, "stock", "loads"), g(k, "cached", "loads"))]
-        cells += [r(g(k, m, "writes"), g(k, m, d)) for d in ("loads", "exits") for m in ("stock", "cached")]
-        cells += ["%.3f" % (sk / (sk + iss)) if sk + iss > 0 else "-", gm(k, "stock"), gm(k, "cached"),
-                  "%s / %s" % (g(k, "floor-stock", "needed") or "-", g(k, "floor-cached", "needed") or "-"), vs(k)]
-        cells += ["%s / %s" % (g(k, "stock", f), g(k, "cached", f)) for f in ("cnt_ns_per_exit", "pmu_cycles_per_exit")]
-        cells += ["/".join(g(k, m, "lat_p%d" % p) for p in (50, 90, 99)) for m in ("stock", "cached")]
-        cells += ["%s / %s" % (g(k, "stock", "lost"), g(k, "cached", "lost"))]
-        md.append("| " + " | ".join(cells) + " |")
-    md += ["", "writes: active-state writes to the timer PPIs (irq_set_irqchip_state, counted by the module: by its "
-           "fprobe with the patch off, by its copy of irq_set_irqchip_state with the patch on). *needed writes "
-           "(floor)*: writes that found the GIC bit different from the value written (verify=1 pass; idle-timer "
-           "workloads need none and are not run); *cached issued vs floor*: the cached path's issued writes in "
-           "that pass over the needed ones. GIC MMIO writes: the GIC register writes (GICD, GICR, GICC) the host "
-           "kernel made on each vcpu's CPU while that vcpu's thread was in its KVM_RUN loop (rig only: the cost "
-           "tool's QEMU plugin, one window per vcpu; VM setup and nVHE hyp code not included), per VMM exit; in "
-           "parentheses those to the active-state registers (GICR_I[SC]ACTIVER0, GICD_I[SC]ACTIVERn). On GICv2 "
-           "the total also has the host's own EOIR/DIR writes for the host interrupts taken on that CPU. ns/exit: "
-           "the VMM's CNTVCT_EL0 ticks over the run, scaled by CNTFRQ_EL0, per exit; in the rig that is emulated "
-           "time on a shared machine, slowed down by the counting plugin. Latency: CNTVCT at the guest's IAR "
-           "minus the timer deadline, in ticks of CNTFRQ (%s Hz)." % (rows[0].get("cntfrq", "") if rows else "")]
-    return "\n".join(md) + "\n"
-
-
 def bench(a):
-    problems = []
-    if a.inputs:
-        rows = []
-        for spec in a.inputs:
-            cfg, files = spec.split("=", 1)
-            guest, _, windows = files.partition(",")
-            try:
-                rows += bench_rows(cfg, guest, windows, problems)
-            except OSError as e:
-                problems.append("%s: %s" % (cfg, e))
-        with open(a.csv, "w", newline="") as fh:
-            wr = csv.writer(fh, lineterminator="\n")
-            wr.writerow(["config", "timing", "mode", "workload", "vcpus", "gic_mmio_writes", "gic_active_writes"]
-                        + BENCH_FIELDS)
-            wr.writerows(rows)
-    if a.md:
-        text = bench_md(a.csv, a.note, a.hardware)
-        open(a.md, "w").write(text)
-        sys.stdout.write(text)
+    problems, rows = [], []
+    for spec in a.inputs:
+        cfg, files = spec.split("=", 1)
+        try:
+            rows += bench_rows(cfg, *files.partition(",")[::2], problems)
+        except OSError as e:
+            problems.append("%s: %s" % (cfg, e))
+    with open(a.csv, "w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([BENCH_HEAD] + rows)
     for p in problems:
         print("bench: %s" % p, file=sys.stderr)
     return 1 if problems else 0
@@ -343,9 +264,8 @@ def bench(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("inputs", nargs="*", help="CONFIG=GUEST_OUTPUT,WINDOWS_FILE")
+    ap.add_argument("inputs", nargs="+", help="CONFIG=GUEST_OUTPUT,WINDOWS_FILE")
     ap.add_argument("--bench", action="store_true")
-    ap.add_argument("--hardware", action="store_true")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--targets", action="store_true")
     ap.add_argument("--max-spread", type=float, default=1.0)
@@ -356,8 +276,6 @@ def main():
     a = ap.parse_args()
     if a.bench:
         sys.exit(bench(a))
-    if not a.inputs:
-        ap.error("no input")
 
     problems = []
     runs = []
