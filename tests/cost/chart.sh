@@ -22,18 +22,11 @@ dat=$(mktemp)
 trap 'rm -f "$dat"' EXIT
 # The data, one row per configuration and workload, after a "# " line:
 # the cost phases the CSV has, or the bench chart's y range and configurations.
-python3 - "$kind" "$csv" >"$dat" <<'PY'
+python3 - "$kind" "$csv" "$(dirname "$0")" >"$dat" <<'PY'
 import csv, sys
 kind, path = sys.argv[1:3]
-
-
-def num(x):
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return None
-
-
+sys.path.insert(0, sys.argv[3])
+from report import num  # noqa: E402 (the cost tool's)
 rows = list(csv.DictReader(open(path)))
 if kind == "bench":  # per vcpu load, of the runs with loads
     rows = [r for r in rows if (num(r["loads"]) or 0) > 0]

@@ -207,7 +207,8 @@ def bench_rows(cfg, guest, windows, problems):
     """One boot's CSV rows: its "bench" lines, with the GIC writes of the
     plugin's windows (WINDOWS) matched in order to the guest's
     "bench-windows" lines; "-" for a run with a window missing or not
-    closed, for all if the counts differ."""
+    closed, for all if the counts differ. A failed run (rc, result) or a
+    "bench-error" line is a problem."""
     try:
         wins, summary = read_windows(windows, [], cfg) if windows else ({}, None)
     except OSError:
@@ -229,6 +230,9 @@ def bench_rows(cfg, guest, windows, problems):
                     bad.add(key)
                     nbad += 1
         elif line.startswith("bench mode="):
+            if d.get("rc", "0") != "0" or d.get("result", "ok") != "ok":
+                problems.append("%s: bench-error mode=%s workload=%s rc=%s result=%s"
+                                % (cfg, key[0], key[1], d.get("rc"), d.get("result")))
             rows.append([cfg, d.get("timing", "-"), key[0], key[1], d.get("vcpus", "-"), key]
                         + [d.get(f, "-") for f in BENCH_HEAD[7:]])
     opened = summary.get("windows", "-") if summary else None
