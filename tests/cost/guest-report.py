@@ -32,7 +32,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import kv, num  # noqa: E402 (the cost tool's own parsers)
+from report import kv, num, read_windows  # noqa: E402 (the cost tool's own parsers)
 import profile as prof  # noqa: E402 (tests/cost/profile.py)
 
 PHASES = ["stock", "cached"]
@@ -168,11 +168,7 @@ def ratio(a, b, fmt="%.3f"):
 
 
 def read(cfg, guest, windows, problems, profile=None, system_map=None, ko=None):
-    wins = {}
-    for line in open(windows):
-        if line.startswith("window="):
-            d = kv(line)
-            wins[d["window"]] = d
+    wins = read_windows(windows, [], cfg)[0]
     profs, name, write_entry = {}, None, None
     if profile:
         text = None
@@ -196,7 +192,7 @@ def read(cfg, guest, windows, problems, profile=None, system_map=None, ko=None):
         if len(f) < 4 or f[2] not in PHASES or "window=" not in line:
             continue
         d = kv(line)
-        w = wins.get(d["window"])
+        w = wins.get(int(d["window"]))
         if w is None or w.get("state") != "closed":
             problems.append("%s %s %s: plugin window %s missing or not closed" % (cfg, f[2], f[3], d["window"]))
             continue
