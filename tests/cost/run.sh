@@ -50,7 +50,7 @@
 #   iterations, stock and on, on the debug kernel; then report.py --check
 #
 # Writes DIR/cost.md, DIR/cost.csv (per configuration, workload, phase),
-# DIR/cost.png (with gnuplot),
+# DIR/cost.png (tests/cost/chart.sh, with gnuplot),
 # DIR/cost-runs.csv (per run) and per configuration DIR/CFG.guest (the
 # guest's output), DIR/CFG/windows.txt (the plugin's), DIR/CFG.err.
 # Exit status: 0, or 1 if a boot failed or the windows did not match.
@@ -183,16 +183,13 @@ boot() {
 IFS=, read -r -a cfgs <<<"$configs"
 rc=0
 pids=()
+how="icount shift=0"
+[ $guest = 1 ] && how="real Linux guest"
+[ $bench = 1 ] && how="make bench"
 for cfg in "${cfgs[@]}"; do
 	case $cfg in v[23]-vhe|v[23]-nvhe|v3-nested) ;; *) echo "cost: unknown configuration $cfg" >&2; exit 2 ;; esac
 	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
-	if [ $guest = 1 ]; then
-		echo "cost: $cfg (real Linux guest, single-threaded TCG, plugin vtc-cost)" >&2
-	elif [ $bench = 1 ]; then
-		echo "cost: $cfg (make bench, single-threaded TCG, plugin vtc-cost)" >&2
-	else
-		echo "cost: $cfg (icount shift=0, single-threaded TCG, plugin vtc-cost)" >&2
-	fi
+	echo "cost: $cfg ($how, single-threaded TCG, plugin vtc-cost)" >&2
 	boot "$cfg" &
 	pids+=($!)
 	if [ $native = 1 ]; then
@@ -203,6 +200,7 @@ for cfg in "${cfgs[@]}"; do
 	fi
 done
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
+[ $bench = 1 ] && exit $rc # tests/bench.sh makes the CSV (report.py --bench)
 
 inputs=()
 for cfg in "${cfgs[@]}"; do
@@ -217,13 +215,10 @@ if [ $guest = 1 ]; then
 	note="kernel $series $variant config, QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG with the plugin, guest $(basename "$guest_entry")"
 	python3 tests/cost/guest-report.py --md "$out/guest.md" --csv "$out/guest.csv" \
 		--system-map "$sysmap" --ko "$out/vtimer_cache.ko" --note "$note" "${inputs[@]}" || rc=1
-	if [ "$(wc -l <"$out/guest.csv")" -gt 1 ] && command -v gnuplot >/dev/null; then
-		tests/cost/chart.sh guest "$out/guest.csv" "$out/guest.png" "$note" || rc=1
-	fi
+	tests/cost/chart.sh guest "$out/guest.csv" "$out/guest.png" "$note" || rc=1
 	echo "cost: $out/guest.md, $out/guest.csv" >&2
 	exit $rc
 fi
-[ $bench = 1 ] && exit $rc # tests/bench.sh makes the CSV (report.py --bench)
 kver=$(sed -n 's/^cost-info .*kernel=\([^ ]*\).*/\1/p' "$out/${cfgs[0]}.guest" 2>/dev/null | head -n 1)
 case $variant in
 bench) kdesc="bench config: the test kernel's without debug.config" ;;
@@ -237,7 +232,7 @@ note="kernel ${kver:-$series} ($kdesc), $qemu TCG -icount shift=0; iterations $i
 python3 tests/cost/report.py $check --md "$out/cost.md" --csv "$out/cost.csv" \
 	--runs-csv "$out/cost-runs.csv" --note "$note" "${inputs[@]}" || rc=1
 [ $smoke = 1 ] && [ $rc = 0 ] && echo "cost: smoke passed" >&2
-if [ $smoke = 0 ] && [ -s "$out/cost.csv" ] && command -v gnuplot >/dev/null; then
+if [ $smoke = 0 ] && [ -s "$out/cost.csv" ]; then
 	tests/cost/chart.sh cost "$out/cost.csv" "$out/cost.png" || rc=1
 fi
 echo "cost: $out/cost.md, $out/cost.csv, $out/cost-runs.csv" >&2

@@ -6,15 +6,16 @@
 #
 #   bench.sh [--cost-marks] [--module KO] [--cli PATH] [--vmm PATH] GIC ITERS TITERS
 #
-# In the rig (tests/bench.sh) it runs as /vtc/test.sh with --cost-marks,
-# under the cost tool's QEMU plugin (tests/cost/vtc-cost.c): each vcpu of
-# each run is one plugin window, and "bench-windows" lines say which (the
-# vtc-vmm binary itself, not the retrying wrapper: one run, one window
-# set). On a real arm64 KVM host it runs unchanged from the repository
-# (tests/bench.sh --host), as root, without --cost-marks: the module is
-# loaded from KO (default: vtimer_cache.ko beside the script or at the top
-# of the repository) unless it is loaded already, and unloaded again at
-# the end only if this script loaded it.
+# In the rig (tests/bench.sh, through tests/cost/run.sh --bench) it runs
+# as /vtc/test.sh with --cost-marks, under the cost tool's QEMU plugin
+# (tests/cost/vtc-cost.c): each vcpu of each run is one plugin window, and
+# "bench-windows" lines say which (the vtc-vmm binary itself, not the
+# retrying wrapper: one run, one window set). On a real arm64 KVM host it
+# runs unchanged from the repository (tests/bench.sh --host), as root,
+# without --cost-marks: the module is loaded from KO (default:
+# vtimer_cache.ko beside the script or at the top of the repository)
+# unless it is loaded already, and unloaded again at the end only if this
+# script loaded it.
 # Exit code: that of vtimer-cache bench (0 ok, 6 a workload failed, ...).
 here=$(cd "$(dirname "$0")" && pwd)
 marks=0 module='' cli='' vmm=''
