@@ -55,11 +55,7 @@ cd "$top"
 quick=0 host=0 kdir='' module='' iters='' titers='' report='' cost=1
 configs=v3-vhe,v3-nvhe,v2-vhe,v2-nvhe
 out=$top/build/bench
-usage() {
-	echo "usage: $0 [--quick] [--iters N --titers N] [--module KO] [--configs LIST] [--out DIR] [--no-cost]" >&2
-	echo "       $0 --host [--quick] [--iters N --titers N] [--module KO] [--kdir DIR] [--out DIR]" >&2
-	exit 2
-}
+usage() { echo "usage:" >&2; sed -n '/^#   tests\/bench.sh /,/^#$/s/^# \{0,1\}//p' "$0" >&2; exit 2; } # the header's
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1; shift ;;
@@ -85,9 +81,9 @@ fi
 mkdir -p "$out"
 csv=$out/bench.csv
 rc=0
-[ -z "$report" ] || [ "$report" -ef "$csv" ] || cp "$report" "$csv"
 
 if [ -n "$report" ]; then
+	[ "$report" -ef "$csv" ] || cp "$report" "$csv"
 	if grep -q ',hardware,' "$csv"; then
 		host=1
 		where="on a real host; ns/exit from CNTVCT_EL0"
