@@ -11,29 +11,31 @@
 #                          (rows of several runs joined), into --out
 #   --no-cost              rig mode: leave out the cost tool's table
 #
-# Rig mode (default): boots the emulated arm64 KVM host (tests/rig/run.sh)
-# once per configuration under the cost tool's QEMU plugin
-# (tests/cost/vtc-cost.c, single-threaded TCG) and runs tests/vm/bench.sh
-# --cost-marks there. Not under -icount as the cost tool is: with virtual
-# time from the instruction count, KVM's halt polling catches the wfi
-# workload's timer and its vcpu hardly ever blocks. Host mode (--host): on a real
-# arm64 KVM host, as root, builds the module against KDIR (default the
-# running kernel's /lib/modules/$(uname -r)/build) and vtc-vmm natively,
-# and runs the same tests/vm/bench.sh here: no QEMU, so no GIC MMIO counts, and the times
-# per exit are real (the VMM's CNTVCT_EL0 ticks scaled by CNTFRQ_EL0, and
-# PMU cycles when the host has a PMU driver).
+# Rig mode (default): the cost tool (tests/cost/run.sh --bench) boots the
+# emulated arm64 KVM host once per configuration, one at a time, under its
+# QEMU plugin (tests/cost/vtc-cost.c, single-threaded TCG) and runs
+# tests/vm/bench.sh --cost-marks there; not under -icount as the cost tool
+# otherwise is: with virtual time from the instruction count, KVM's halt
+# polling catches the wfi workload's timer and its vcpu hardly ever blocks.
+# Host mode (--host): on a real arm64 KVM host, as root, builds the module
+# against KDIR (default the running kernel's /lib/modules/$(uname -r)/build)
+# and vtc-vmm natively, and runs the same tests/vm/bench.sh here: no QEMU,
+# so no GIC MMIO counts, and the times per exit are real (the VMM's
+# CNTVCT_EL0 ticks scaled by CNTFRQ_EL0, and PMU cycles when the host has a
+# PMU driver).
 #
-# Writes DIR/bench.csv, DIR/bench.md and DIR/bench.png (gnuplot), and the
-# per-configuration logs. In rig mode it then runs the cost tool
-# (tests/cost/run.sh, make cost) on the same configurations and module:
-# host kernel instructions per guest exit, stock / patch on / patch off,
-# exact counts from a QEMU TCG plugin, into DIR/cost/ (cost.md, cost.csv),
-# then once more on 7.3 with a third boot per configuration on the kernel
-# with the upstream series of patches/ (stock / livepatch / native, into
-# DIR/cost-native/), once on a nested-virtualization host (the *-el2
-# workloads under a guest hypervisor, DIR/cost-nested/), and once with a
-# real Linux guest on QEMU/KVM in the emulated host (DIR/cost-guest/:
-# guest.md, guest.png), and prints the tables last. Per workload and mode:
+# Writes DIR/bench.csv (tests/cost/report.py --bench), DIR/bench.md and
+# DIR/bench.png (tests/cost/chart.sh), and the per-configuration logs. In
+# rig mode it then runs the cost tool (tests/cost/run.sh, make cost) on the
+# same configurations: host kernel instructions per guest exit, stock /
+# patch on / patch off, exact counts from a QEMU TCG plugin, into DIR/cost/
+# (cost.md, cost.csv), then once more on 7.3 with a third boot per
+# configuration on the kernel with the upstream series of patches/ (stock /
+# livepatch / native, into DIR/cost-native/), once on a nested-
+# virtualization host (the *-el2 workloads under a guest hypervisor,
+# DIR/cost-nested/), and once with a real Linux guest on QEMU/KVM in the
+# emulated host (DIR/cost-guest/: guest.md, guest.png), and prints the
+# tables last. Per workload and mode:
 #   writes/load   active-state writes to the timer PPIs per vcpu load (fprobe)
 #   writes/exit   the same per VMM exit
 #   skip ratio    skipped / (skipped + issued) of the cached path
@@ -53,11 +55,7 @@ cd "$top"
 quick=0 host=0 kdir='' module='' iters='' titers='' report='' cost=1
 configs=v3-vhe,v3-nvhe,v2-vhe,v2-nvhe
 out=$top/build/bench
-usage() {
-	echo "usage: $0 [--quick] [--iters N --titers N] [--module KO] [--configs LIST] [--out DIR] [--no-cost]" >&2
-	echo "       $0 --host [--quick] [--iters N --titers N] [--module KO] [--kdir DIR] [--out DIR]" >&2
-	exit 2
-}
+usage() { echo "usage:" >&2; sed -n '/^#   tests\/bench.sh /,/^#$/s/^# \{0,1\}//p' "$0" >&2; exit 2; } # the header's
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1; shift ;;
@@ -83,60 +81,9 @@ fi
 mkdir -p "$out"
 csv=$out/bench.csv
 rc=0
-fields="exits loads writes issued skipped needed wrong_skips irqs irqs_expected lost lat_p50 lat_p90 lat_p99 ns_per_exit ticks_per_exit cnt_ns_per_exit pmu_cycles_per_exit cntfrq result"
+
 if [ -n "$report" ]; then
 	[ "$report" -ef "$csv" ] || cp "$report" "$csv"
-else
-	echo "config,timing,mode,workload,vcpus,gic_mmio_writes,gic_active_writes,${fields// /,}" >"$csv"
-fi
-
-# to_csv CONFIG GUEST-OUTPUT [WINDOWS]: the "bench" lines as CSV rows, with
-# the GIC writes of the plugin's windows (WINDOWS, vtc-cost.c's output),
-# matched in order to the guest's "bench-windows" lines; "-" for a run
-# with a window missing or not closed, for all if the counts differ.
-to_csv() {
-	awk -v cfg="$1" -v fields="$fields" -v wf="${3:-}" '
-	function kv(line, k,   n, i, a, b) {
-		n = split(line, a, " ")
-		for (i = 1; i <= n; i++) { split(a[i], b, "="); if (b[1] == k) return b[2] }
-		return "-"
-	}
-	FILENAME == wf {
-		w = kv($0, "window")
-		if (kv($0, "state") == "closed") {
-			gw[w] = kv($0, "gicd_w") + kv($0, "gicr_w") + kv($0, "gicc_w"); aw[w] = kv($0, "gic_active_w")
-		}
-		if ($1 == "summary") opened = kv($0, "windows")
-		next
-	}
-	wf != "" && /^bench-windows / {
-		key = kv($0, "mode") "." kv($0, "workload")
-		for (i = kv($0, "vcpus"); i > 0; i--) {
-			n++
-			if (n in gw) { gic[key] += gw[n]; act[key] += aw[n] } else { bad[key] = 1; nbad++ }
-		}
-		next
-	}
-	/^bench mode=/ {
-		m = kv($0, "mode"); w = kv($0, "workload")
-		K[++rows] = m "." w
-		R[rows] = cfg "," kv($0, "timing") "," m "," w "," kv($0, "vcpus")
-		nf = split(fields, F, " ")
-		for (i = 1; i <= nf; i++) V[rows] = V[rows] "," kv($0, F[i])
-	}
-	END {
-		if (wf != "" && opened == "") err = "the plugin wrote no summary (QEMU did not exit cleanly?)"
-		else if (wf != "" && opened != n) err = "the plugin opened " opened " windows, the guest labelled " n
-		else if (nbad) err = nbad " window(s) missing or not closed"
-		for (r = 1; r <= rows; r++) {
-			k = K[r]; ok = opened == n && (k in gic) && !(k in bad)
-			print R[r] "," (ok ? gic[k] : "-") "," (ok ? act[k] : "-") V[r]
-		}
-		if (err != "") { print "bench: " cfg ": " err ": no GIC counts for the runs concerned" > "/dev/stderr"; exit 1 }
-	}' ${3:+"$3"} "$2"
-}
-
-if [ -n "$report" ]; then
 	if grep -q ',hardware,' "$csv"; then
 		host=1
 		where="on a real host; ns/exit from CNTVCT_EL0"
@@ -158,7 +105,7 @@ elif [ $host = 1 ]; then
 	echo "bench: $cfg ($(uname -r))" >&2
 	tests/vm/bench.sh --module "$module" --cli "$top/scripts/vtimer-cache" \
 		--vmm "$top/tests/vmm/build/vtc-vmm" "$gic" "$iters" "$titers" >"$out/$cfg.guest" || rc=1
-	to_csv "$cfg" "$out/$cfg.guest" >>"$csv"
+	python3 tests/cost/report.py --bench --csv "$csv" "$cfg=$out/$cfg.guest" || rc=1
 	where="on $(uname -n), kernel $(uname -r), $(nproc) CPUs; real hardware: ns/exit from CNTVCT_EL0"
 	configs=$cfg
 else
@@ -166,41 +113,14 @@ else
 	command -v gnuplot >/dev/null || {
 		[ "$(id -u)" = 0 ] && apt-get install -y -q --no-install-recommends gnuplot-nox >&2
 	}
-	kentry=$(tests/kernel/build.sh 7.2)
-	if [ -z "$module" ]; then
-		make -s module KDIR="$kentry/linux"
-		module=$top/vtimer_cache.ko
-	fi
-	make -s -C tests/vmm
-	# The GIC writes: the cost tool's plugin, windows per vcpu run.
-	so=$(tests/cost/build.sh)
-	out=$(cd "$out" && pwd)
-	case "$out" in *,*) echo "bench: the output directory must not contain a comma (QEMU plugin arguments): $out" >&2; exit 2 ;; esac
-	python3 tests/cost/addrmap.py "$kentry/linux/System.map" >"$out/addr.map"
-	# the module measured, kept with the results
-	[ "$module" -ef "$out/vtimer_cache.ko" ] || cp "$module" "$out/vtimer_cache.ko"
+	# The cost tool's boots, on make check's (debug) 7.2 kernel; the CSV with
+	# the GIC writes of its plugin's windows per vcpu run.
+	tests/cost/run.sh --bench --kernel debug --jobs 1 --configs "$configs" --out "$out" \
+		--iters "$iters" --titers "$titers" ${module:+--module "$module"} || rc=1
+	inputs=()
 	IFS=, read -r -a cfgs <<<"$configs"
-	for cfg in "${cfgs[@]}"; do
-		gic=${cfg%%-*}
-		mode=${cfg#*-}
-		d=$out/$cfg
-		echo "bench: $cfg" >&2
-		t0=$SECONDS
-		if ! tests/rig/run.sh --gic "${gic#v}" --mode "$mode" --timeout 2400 --out "$d" \
-			--kernel "$kentry/linux/arch/arm64/boot/Image" \
-			--plugin "$so,map=$out/addr.map,out=$d/windows.txt" \
-			--add "$out/vtimer_cache.ko" \
-			tests/vm/bench.sh --cost-marks "$gic" "$iters" "$titers" >"$d.guest" 2>"$d.err"; then
-			echo "bench: $cfg failed:" >&2
-			tail -n 20 "$d.err" >&2
-			rc=1
-		fi
-		grep '^bench-error' "$d.guest" >&2 && rc=1
-		if grep -q '^bench mode=' "$d.guest"; then
-			to_csv "$cfg" "$d.guest" "$d/windows.txt" >>"$csv" || rc=1
-		fi
-		echo "bench: $cfg boot+bench $((SECONDS - t0)) s" >&2
-	done
+	for cfg in "${cfgs[@]}"; do inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt"); done
+	python3 tests/cost/report.py --bench --csv "$csv" "${inputs[@]}" || rc=1
 	where="in the rig (QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG single-threaded, -smp 2), kernel 7.2.13; ns/exit is EMULATED time"
 fi
 
@@ -245,57 +165,10 @@ md=$out/bench.md
 } >"$md"
 cat "$md"
 
-# The chart: active-state writes per load, stock / cached, and from the
-# verify=1 pass cached issued / needed (floor), per workload, one panel per
-# configuration.
-if command -v gnuplot >/dev/null; then
-	dat=$out/bench.dat
-	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$(c["loads"]) > 0 {
-		k = $1 " " $4; if (!(k in s)) { o[++n] = k; s[k] = 1 }
-		val[k, $3] = $(c["writes"]) / $(c["loads"])
-		if ($3 == "floor-cached") {
-			val[k, "fissued"] = $(c["issued"]) / $(c["loads"])
-			val[k, "floor"] = $(c["needed"]) / $(c["loads"])
-		} }
-		END { for (i = 1; i <= n; i++) { split(o[i], p, " ");
-			printf "%s %s %.4f %.4f %.4f %.4f\n", p[1], p[2], val[o[i], "stock"], val[o[i], "cached"],
-				val[o[i], "fissued"], val[o[i], "floor"] } }' "$csv" >"$dat"
-	present=$(awk '{ if (!($1 in s)) { s[$1] = 1; printf "%s ", $1 } }' "$dat")
-	n=$(echo "$present" | wc -w)
-	rows=$n
-	cols=1
-	ymax=$(awk '{ for (i = 3; i <= 6; i++) if ($i > m) m = $i } END { printf "%.1f", m * 1.7 + 0.1 }' "$dat")
-	if [ $host = 1 ]; then what="real host $(uname -r)"; else what="QEMU TCG rig, kernel 7.2.13"; fi
-	gnuplot <<-EOF
-	set terminal pngcairo size 1500,$((430 * rows + 90)) font ",11" noenhanced
-	set output "$out/bench.png"
-	set multiplot layout $rows,$cols title "Timer PPI active-state writes per vcpu load: stock 7.2 vs vtimer-cache ($what, $(date -u +%Y-%m-%d), $iters/$titers iterations, $mname mode)\nexact counts from the module's fprobe. Left pair: every active-state write (KVM's own vgic writes included), stock run and cached run. Right pair, timer-busy\nworkloads only, from one more cached run with verify=1: the writes the cache issued on vcpu load, and the floor (those that changed the GIC bit). Idle-timer workloads need 0." font ",12"
-	set style data histograms
-	set style histogram clustered gap 1
-	set style fill solid 0.85 border -1
-	set boxwidth 1
-	set yrange [0:$ymax]
-	set ylabel "active-state writes per vcpu load"
-	set xlabel "vtc-vmm workload"
-	set xtics rotate by -25 nomirror
-	set key top right font ",10"
-	set grid ytics
-	do for [c in "$present"] {
-		set title sprintf("%s: GIC%s, %s host", c, substr(c, strstrt(c, "v"), strstrt(c, "v") + 1), (strstrt(c, "nvhe") ? "nVHE" : "VHE")) font ",12"
-		plot "< grep '^".c." ' $dat" using 3:xtic(2) title "stock (patch off): all writes" lc rgb "#c0392b", \
-		     "" using 4 title "cached (patch on): all writes" lc rgb "#2471a3", \
-		     "" using 5 title "cached, verify=1 run: issued on load" lc rgb "#85c1e9", \
-		     "" using 6 title "same run: needed (floor)" lc rgb "#7f8c8d", \
-		     "" using (\$0 - 0.3):(\$3):(sprintf("%.2f", \$3)) with labels offset 0,0.7 font ",8" notitle, \
-		     "" using (\$0 - 0.1):(\$4):(sprintf("%.2f", \$4)) with labels offset 0,0.7 font ",8" notitle, \
-		     "" using (\$0 + 0.1):(\$5):(\$5 > 0 ? sprintf("%.2f", \$5) : "") with labels offset 0,0.7 font ",8" notitle, \
-		     "" using (\$0 + 0.3):(\$6):(\$6 > 0 ? sprintf("%.2f", \$6) : "") with labels offset 0,0.7 font ",8" notitle
-	}
-	unset multiplot
-	EOF
-	echo "bench: chart $out/bench.png" >&2
-fi
+# The chart: active-state writes per load, stock / cached, and the floor.
+if [ $host = 1 ]; then what="real host $(uname -r)"; else what="QEMU TCG rig, kernel 7.2.13"; fi
+tests/cost/chart.sh bench "$csv" "$out/bench.png" \
+	"$what, $(date -u +%Y-%m-%d), $iters/$titers iterations, $mname mode" || rc=1
 echo "bench: $csv, $md" >&2
 
 # The cost tool: host kernel instructions per guest exit, stock / patch on

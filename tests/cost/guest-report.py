@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The real Linux guest's table (make bench): stock against cached.
 
-    guest-report.py --md FILE --csv FILE [--png FILE] [--note TEXT]
+    guest-report.py --md FILE --csv FILE [--note TEXT]
                     CONFIG=GUEST_OUTPUT,WINDOWS_FILE ...
 
 GUEST_OUTPUT: what tests/vm/linux-guest.sh --cost-marks printed (lines
@@ -29,11 +29,10 @@ Exit status 1 if a window is missing or a workload failed.
 import argparse
 import csv
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import kv, num  # noqa: E402 (the cost tool's own parsers)
+from report import kv, num, read_windows  # noqa: E402 (the cost tool's own parsers)
 import profile as prof  # noqa: E402 (tests/cost/profile.py)
 
 PHASES = ["stock", "cached"]
@@ -169,11 +168,7 @@ def ratio(a, b, fmt="%.3f"):
 
 
 def read(cfg, guest, windows, problems, profile=None, system_map=None, ko=None):
-    wins = {}
-    for line in open(windows):
-        if line.startswith("window="):
-            d = kv(line)
-            wins[d["window"]] = d
+    wins = read_windows(windows, [], cfg)[0]
     profs, name, write_entry = {}, None, None
     if profile:
         text = None
@@ -197,7 +192,7 @@ def read(cfg, guest, windows, problems, profile=None, system_map=None, ko=None):
         if len(f) < 4 or f[2] not in PHASES or "window=" not in line:
             continue
         d = kv(line)
-        w = wins.get(d["window"])
+        w = wins.get(int(d["window"]))
         if w is None or w.get("state") != "closed":
             problems.append("%s %s %s: plugin window %s missing or not closed" % (cfg, f[2], f[3], d["window"]))
             continue
@@ -238,7 +233,6 @@ def main():
     ap.add_argument("inputs", nargs="+")
     ap.add_argument("--md", required=True)
     ap.add_argument("--csv", required=True)
-    ap.add_argument("--png")
     ap.add_argument("--note", default="")
     ap.add_argument("--system-map", help="the host kernel's System.map (with a PROFILE)")
     ap.add_argument("--ko", help="the module's .ko (with a PROFILE)")
@@ -291,8 +285,6 @@ def main():
         md.append("PROBLEM: " + p)
     with open(a.md, "w") as fh:
         fh.write("\n".join(md) + "\n")
-    if a.png and rows:
-        chart(rows, keys, by, a.png, a.note)
     for p in problems:
         print("guest-report: " + p, file=sys.stderr)
     return 1 if problems else 0
@@ -342,35 +334,6 @@ def machinery_table(keys, by):
     for u in unnamed:
         md += ["", "Module functions MACHINERY does not name (counted per load): " + u]
     return md
-
-
-def chart(rows, keys, by, png, note):
-    dat = png + ".dat"
-    with open(dat, "w") as fh:
-        for k in keys:
-            v = [by.get(k + (p,), {}).get(f, "0") for f in ("writes_per_load", "insns_per_exit") for p in PHASES]
-            fh.write('"%s %s" %s\n' % (k[0], k[1], " ".join(x if x != "-" else "0" for x in v)))
-    script = """
-set terminal pngcairo size 1400,900 font ",10" noenhanced
-set output "%s"
-set multiplot layout 2,1 title "Real Linux guest on QEMU/KVM in the emulated host: stock vs vtimer-cache (%s)"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.85 border -1
-set xtics rotate by -25 nomirror
-set grid ytics
-set key top right
-set title "timer PPI active-state writes per vcpu load"
-set yrange [0:*]
-plot "%s" using 2:xtic(1) title "stock" lc rgb "#c0392b", "" using 3 title "cached" lc rgb "#2471a3"
-set title "host kernel instructions per guest exit (CPU of the guest's QEMU)"
-plot "%s" using 4:xtic(1) title "stock" lc rgb "#c0392b", "" using 5 title "cached" lc rgb "#2471a3"
-unset multiplot
-""" % (png, note, dat, dat)
-    try:
-        subprocess.run(["gnuplot"], input=script.encode(), check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        print("guest-report: no chart: %s" % e, file=sys.stderr)
 
 
 if __name__ == "__main__":

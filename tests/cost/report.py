@@ -37,6 +37,12 @@ module that counts loads only in its klp copy).
 "Targets" section, printed either way): exits that never reach a load
 (hvc) cost at most 1% more vcpu-thread instructions than stock, and exits
 that load a vcpu (workloads with a load per exit or more) cost fewer.
+
+    report.py --bench --csv FILE CONFIG=GUEST_OUTPUT[,WINDOWS_FILE] ...
+
+make bench's CSV (tests/bench.sh): the "bench mode=M workload=W
+key=value..." lines tests/vm/bench.sh printed, one row per run, with the
+GIC writes of the plugin's windows (rig only).
 """
 import argparse
 import csv
@@ -192,9 +198,78 @@ def checks(runs, max_spread, groups, problems):
                             % (key[0], key[1], key[2], s, max_spread))
 
 
+BENCH_HEAD = ("config timing mode workload vcpus gic_mmio_writes gic_active_writes exits loads writes issued "
+              "skipped needed wrong_skips irqs irqs_expected lost lat_p50 lat_p90 lat_p99 ns_per_exit "
+              "ticks_per_exit cnt_ns_per_exit pmu_cycles_per_exit cntfrq result").split()
+
+
+def bench_rows(cfg, guest, windows, problems):
+    """One boot's CSV rows: its "bench" lines, with the GIC writes of the
+    plugin's windows (WINDOWS) matched in order to the guest's
+    "bench-windows" lines; "-" for a run with a window missing or not
+    closed, for all if the counts differ. A failed run (rc, result) or a
+    "bench-error" line is a problem."""
+    try:
+        wins, summary = read_windows(windows, [], cfg) if windows else ({}, None)
+    except OSError:
+        wins, summary = {}, None
+    gic, bad, n, nbad, rows = {}, set(), 0, 0, []
+    for line in open(guest, errors="replace"):
+        d = kv(line)
+        key = (d.get("mode"), d.get("workload"))
+        if line.startswith("bench-error"):
+            problems.append("%s: %s" % (cfg, line.strip()))
+        elif windows and line.startswith("bench-windows "):
+            for n in range(n + 1, n + 1 + int(d["vcpus"])):
+                w = wins.get(n, {})
+                if w.get("state") == "closed":
+                    g = gic.setdefault(key, [0, 0])
+                    g[0] += sum(int(num(w.get(r + "_w")) or 0) for r in ("gicd", "gicr", "gicc"))
+                    g[1] += int(num(w.get("gic_active_w")) or 0)
+                else:
+                    bad.add(key)
+                    nbad += 1
+        elif line.startswith("bench mode="):
+            if d.get("rc", "0") != "0" or d.get("result", "ok") != "ok":
+                problems.append("%s: bench-error mode=%s workload=%s rc=%s result=%s"
+                                % (cfg, key[0], key[1], d.get("rc"), d.get("result")))
+            rows.append([cfg, d.get("timing", "-"), key[0], key[1], d.get("vcpus", "-"), key]
+                        + [d.get(f, "-") for f in BENCH_HEAD[7:]])
+    opened = summary.get("windows", "-") if summary else None
+    for r in rows:
+        k = r[5]
+        r[5:6] = gic[k] if (not windows or opened == str(n)) and k in gic and k not in bad else ["-", "-"]
+    err = None
+    if rows and windows and opened is None:
+        err = "the plugin wrote no summary (QEMU did not exit cleanly?)"
+    elif rows and windows and opened != str(n):
+        err = "the plugin opened %s windows, the guest labelled %d" % (opened, n)
+    elif rows and nbad:
+        err = "%d window(s) missing or not closed" % nbad
+    if err:
+        problems.append("%s: %s: no GIC counts for the runs concerned" % (cfg, err))
+    return rows
+
+
+def bench(a):
+    problems, rows = [], []
+    for spec in a.inputs:
+        cfg, files = spec.split("=", 1)
+        try:
+            rows += bench_rows(cfg, *files.partition(",")[::2], problems)
+        except OSError as e:
+            problems.append("%s: %s" % (cfg, e))
+    with open(a.csv, "w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([BENCH_HEAD] + rows)
+    for p in problems:
+        print("bench: %s" % p, file=sys.stderr)
+    return 1 if problems else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("inputs", nargs="+", help="CONFIG=GUEST_OUTPUT,WINDOWS_FILE")
+    ap.add_argument("--bench", action="store_true")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--targets", action="store_true")
     ap.add_argument("--max-spread", type=float, default=1.0)
@@ -203,6 +278,8 @@ def main():
     ap.add_argument("--runs-csv")
     ap.add_argument("--note", default="")
     a = ap.parse_args()
+    if a.bench:
+        sys.exit(bench(a))
 
     problems = []
     runs = []

@@ -7,7 +7,7 @@
 #       [--iters N] [--titers N] [--hiters N] [--repeats R] [--warmup N]
 #       [--workloads LIST] [--phases LIST] [--module KO] [--jobs J]
 #       [--kernel bench|debug] [--series 7.2|7.3] [--native] [--profile]
-#       [--smoke] [--linux-guest]
+#       [--smoke] [--linux-guest] [--bench]
 #
 # --iters/--titers/--hiters: iterations of the idle-timer, timer and
 #   in-kernel (hvc) workloads (default 2000 / 200 / 15000)
@@ -43,11 +43,14 @@
 #   (tests/cost/guest-report.py), with the profile always on: the
 #   instructions of the timer's active-state machinery per load, per GIC
 #   write, per fold and per host ack. Default configurations v3-vhe,v3-nvhe
+# --bench: make bench's boots (tests/bench.sh): tests/vm/bench.sh
+#   --cost-marks ITERS TITERS in each configuration, not under -icount
+#   (tests/bench.sh says why); the guest outputs and windows only
 # --smoke: make check's short run: GICv3 VHE, mmio-user and hvc, few
 #   iterations, stock and on, on the debug kernel; then report.py --check
 #
 # Writes DIR/cost.md, DIR/cost.csv (per configuration, workload, phase),
-# DIR/cost.png (with gnuplot),
+# DIR/cost.png (tests/cost/chart.sh, with gnuplot),
 # DIR/cost-runs.csv (per run) and per configuration DIR/CFG.guest (the
 # guest's output), DIR/CFG/windows.txt (the plugin's), DIR/CFG.err.
 # Exit status: 0, or 1 if a boot failed or the windows did not match.
@@ -60,7 +63,7 @@ out=$top/build/cost/results
 iters=2000 titers=200 hiters=15000 repeats=2 warmup=1
 workloads=default phases=stock,on,off
 module='' jobs=$(nproc) profile=0 smoke=0 check='' variant=bench
-series=7.2 native=0 guest=0 guest_entry=''
+series=7.2 native=0 guest=0 guest_entry='' bench=0
 usage() {
 	sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
 	exit 2
@@ -83,6 +86,7 @@ while [ $# -gt 0 ]; do
 	--jobs) jobs=$2; shift 2 ;;
 	--profile) profile=1; shift ;;
 	--linux-guest) guest=1; shift ;;
+	--bench) bench=1; shift ;;
 	--smoke)
 		smoke=1 check='--check --targets' configs=v3-vhe workloads=mmio-user,hvc phases=stock,on
 		iters=800 hiters=5000 repeats=2 warmup=1 variant=debug
@@ -158,6 +162,9 @@ boot() {
 		rig+=(--rootfs --timeout 7200 --add "$guest_entry/Image:/vtc/l2/"
 			--add "$guest_entry/initrd.cpio.gz:/vtc/l2/")
 		script=(tests/vm/linux-guest.sh full --cost-marks)
+	elif [ $bench = 1 ]; then
+		rig+=(--timeout 2400)
+		script=(tests/vm/bench.sh --cost-marks "$gic" "$iters" "$titers")
 	else
 		rig+=(--smp "$smp" --timeout 3600 --icount "shift=0,sleep=off")
 		script=(tests/vm/cost.sh --warmup "$warmup" "$gic" "$iters" "$titers" "$hiters"
@@ -176,14 +183,13 @@ boot() {
 IFS=, read -r -a cfgs <<<"$configs"
 rc=0
 pids=()
+how="icount shift=0"
+[ $guest = 1 ] && how="real Linux guest"
+[ $bench = 1 ] && how="make bench"
 for cfg in "${cfgs[@]}"; do
 	case $cfg in v[23]-vhe|v[23]-nvhe|v3-nested) ;; *) echo "cost: unknown configuration $cfg" >&2; exit 2 ;; esac
 	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
-	if [ $guest = 1 ]; then
-		echo "cost: $cfg (real Linux guest, single-threaded TCG, plugin vtc-cost)" >&2
-	else
-		echo "cost: $cfg (icount shift=0, single-threaded TCG, plugin vtc-cost)" >&2
-	fi
+	echo "cost: $cfg ($how, single-threaded TCG, plugin vtc-cost)" >&2
 	boot "$cfg" &
 	pids+=($!)
 	if [ $native = 1 ]; then
@@ -194,6 +200,7 @@ for cfg in "${cfgs[@]}"; do
 	fi
 done
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
+[ $bench = 1 ] && exit $rc # tests/bench.sh makes the CSV (report.py --bench)
 
 inputs=()
 for cfg in "${cfgs[@]}"; do
@@ -205,10 +212,10 @@ for cfg in "${cfgs[@]}"; do
 	[ $native = 1 ] && inputs+=("$cfg=$out/$cfg-native.guest,$out/$cfg-native/windows.txt")
 done
 if [ $guest = 1 ]; then
-	python3 tests/cost/guest-report.py --md "$out/guest.md" --csv "$out/guest.csv" --png "$out/guest.png" \
-		--system-map "$sysmap" --ko "$out/vtimer_cache.ko" \
-		--note "kernel $series $variant config, QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG with the plugin, guest $(basename "$guest_entry")" \
-		"${inputs[@]}" || rc=1
+	note="kernel $series $variant config, QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG with the plugin, guest $(basename "$guest_entry")"
+	python3 tests/cost/guest-report.py --md "$out/guest.md" --csv "$out/guest.csv" \
+		--system-map "$sysmap" --ko "$out/vtimer_cache.ko" --note "$note" "${inputs[@]}" || rc=1
+	tests/cost/chart.sh guest "$out/guest.csv" "$out/guest.png" "$note" || rc=1
 	echo "cost: $out/guest.md, $out/guest.csv" >&2
 	exit $rc
 fi
@@ -225,8 +232,8 @@ note="kernel ${kver:-$series} ($kdesc), $qemu TCG -icount shift=0; iterations $i
 python3 tests/cost/report.py $check --md "$out/cost.md" --csv "$out/cost.csv" \
 	--runs-csv "$out/cost-runs.csv" --note "$note" "${inputs[@]}" || rc=1
 [ $smoke = 1 ] && [ $rc = 0 ] && echo "cost: smoke passed" >&2
-if [ $smoke = 0 ] && [ -s "$out/cost.csv" ] && command -v gnuplot >/dev/null; then
-	tests/cost/chart.sh "$out/cost.csv" "$out/cost.png" || rc=1
+if [ $smoke = 0 ] && [ -s "$out/cost.csv" ]; then
+	tests/cost/chart.sh cost "$out/cost.csv" "$out/cost.png" || rc=1
 fi
 echo "cost: $out/cost.md, $out/cost.csv, $out/cost-runs.csv" >&2
 exit $rc

@@ -6,15 +6,16 @@
 #
 #   bench.sh [--cost-marks] [--module KO] [--cli PATH] [--vmm PATH] GIC ITERS TITERS
 #
-# In the rig (tests/bench.sh) it runs as /vtc/test.sh with --cost-marks,
-# under the cost tool's QEMU plugin (tests/cost/vtc-cost.c): each vcpu of
-# each run is one plugin window, and "bench-windows" lines say which (the
-# vtc-vmm binary itself, not the retrying wrapper: one run, one window
-# set). On a real arm64 KVM host it runs unchanged from the repository
-# (tests/bench.sh --host), as root, without --cost-marks: the module is
-# loaded from KO (default: vtimer_cache.ko beside the script or at the top
-# of the repository) unless it is loaded already, and unloaded again at
-# the end only if this script loaded it.
+# In the rig (tests/bench.sh, through tests/cost/run.sh --bench) it runs
+# as /vtc/test.sh with --cost-marks, under the cost tool's QEMU plugin
+# (tests/cost/vtc-cost.c): each vcpu of each run is one plugin window, and
+# "bench-windows" lines say which (the vtc-vmm binary itself, not the
+# retrying wrapper: one run, one window set). On a real arm64 KVM host it
+# runs unchanged from the repository (tests/bench.sh --host), as root,
+# without --cost-marks: the module is loaded from KO (default:
+# vtimer_cache.ko beside the script or at the top of the repository)
+# unless it is loaded already, and unloaded again at the end only if this
+# script loaded it.
 # Exit code: that of vtimer-cache bench (0 ok, 6 a workload failed, ...).
 here=$(cd "$(dirname "$0")" && pwd)
 marks=0 module='' cli='' vmm=''
@@ -53,15 +54,9 @@ set -- --raw --floor --gic "$gic" --iters "$iters" --titers "$titers"
 [ $marks = 1 ] && set -- "$@" --cost-marks
 [ -z "$vmm" ] && [ $marks = 1 ] && [ -x /vtc/bin/vtc-vmm.bin ] && vmm=/vtc/bin/vtc-vmm.bin
 [ -n "$vmm" ] && set -- "$@" --vmm "$vmm"
-sh "$cli" bench "$@" >/tmp/vtc-bench.$$
+# (a failed run's rc= and result= fields: tests/cost/report.py --bench)
+sh "$cli" bench "$@"
 rc=$?
-cat /tmp/vtc-bench.$$
-# A failed run, for tests/bench.sh: "bench-error mode=M workload=W".
-awk '$1 == "bench" { ok = 1; for (i = 3; i <= NF; i++) {
-	if ($i ~ /^rc=/ && $i != "rc=0") ok = 0
-	if ($i ~ /^result=/ && $i != "result=ok") ok = 0 }
-	if (!ok) print "bench-error", $2, $3 }' /tmp/vtc-bench.$$
-rm -f /tmp/vtc-bench.$$
 
 if [ $loaded_here = 1 ]; then
 	sh "$cli" disable >&2
