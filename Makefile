@@ -12,7 +12,7 @@
 #   make unit       the userspace model test only
 #   make bench      stock against cached per workload: CSV, markdown, PNG,
 #                   and the cost tool's table
-#   make cost       host kernel instructions per guest exit (tests/cost)
+#   make cost       host kernel instructions per guest exit (tools/cost)
 #   make deps       install the Debian packages the rig needs (root)
 #   make dkms-install  on an arm64 host: copy the tree to /usr/src, dkms
 #                   add/build/install for KVER (default: running kernel)
@@ -42,10 +42,10 @@ module:
 clean:
 	@kdir=$(KDIR_CMD) && $(MAKE) -C "$$kdir" M=$(CURDIR) clean || true
 	rm -rf gen tests/unit/build
-	$(MAKE) -C tests/vmm clean
+	$(MAKE) -C tools/vmm clean
 
 vmm:
-	$(MAKE) -C tests/vmm
+	$(MAKE) -C tools/vmm
 
 unit:
 	$(MAKE) -C tests/unit run
@@ -75,7 +75,7 @@ bench:
 	@tests/bench.sh
 
 cost:
-	@tests/cost/run.sh
+	@tools/cost/run.sh
 
 klp-diff:
 	@scripts/klp-diff.sh $(if $(KDIR),$(KDIR),$$(tests/kernel/build.sh $(SERIES))/linux)

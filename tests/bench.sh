@@ -11,9 +11,9 @@
 #                          (rows of several runs joined), into --out
 #   --no-cost              rig mode: leave out the cost tool's table
 #
-# Rig mode (default): the cost tool (tests/cost/run.sh --bench) boots the
+# Rig mode (default): the cost tool (tools/cost/run.sh --bench) boots the
 # emulated arm64 KVM host once per configuration, one at a time, under its
-# QEMU plugin (tests/cost/vtc-cost.c, single-threaded TCG) and runs
+# QEMU plugin (tools/cost/vtc-cost.c, single-threaded TCG) and runs
 # tests/vm/bench.sh --cost-marks there; not under -icount as the cost tool
 # otherwise is: with virtual time from the instruction count, KVM's halt
 # polling catches the wfi workload's timer and its vcpu hardly ever blocks.
@@ -24,9 +24,9 @@
 # CNTVCT_EL0 ticks scaled by CNTFRQ_EL0, and PMU cycles when the host has a
 # PMU driver).
 #
-# Writes DIR/bench.csv (tests/cost/report.py --bench), DIR/bench.md and
-# DIR/bench.png (tests/cost/chart.sh), and the per-configuration logs. In
-# rig mode it then runs the cost tool (tests/cost/run.sh, make cost) on the
+# Writes DIR/bench.csv (tools/cost/report.py --bench), DIR/bench.md and
+# DIR/bench.png (tools/cost/chart.sh), and the per-configuration logs. In
+# rig mode it then runs the cost tool (tools/cost/run.sh, make cost) on the
 # same configurations: host kernel instructions per guest exit, stock /
 # patch on / patch off, exact counts from a QEMU TCG plugin, into DIR/cost/
 # (cost.md, cost.csv), then once more on 7.3 with a third boot per
@@ -96,7 +96,7 @@ elif [ $host = 1 ]; then
 	[ "$(id -u)" = 0 ] || { echo "bench --host: run as root (insmod, debugfs)" >&2; exit 2; }
 	[ -n "$kdir" ] || kdir=/lib/modules/$(uname -r)/build
 	[ -n "$module" ] || { make -s module KDIR="$kdir"; module=$top/vtimer_cache.ko; }
-	make -s -C tests/vmm CROSS_COMPILE=
+	make -s -C tools/vmm CROSS_COMPILE=
 	if grep -q GICv3 /proc/interrupts; then gic=v3; else gic=v2; fi
 	case "$(dmesg 2>/dev/null | grep -o '[A-Za-z ]*VHE mode initialized' | head -n 1)" in
 	*Protected*) mode=pkvm ;; *nVHE*) mode=nvhe ;; *hVHE*) mode=hvhe ;; *VHE*) mode=vhe ;; *) mode=unknown ;;
@@ -104,8 +104,8 @@ elif [ $host = 1 ]; then
 	cfg=host-$gic-$mode
 	echo "bench: $cfg ($(uname -r))" >&2
 	tests/vm/bench.sh --module "$module" --cli "$top/scripts/vtimer-cache" \
-		--vmm "$top/tests/vmm/build/vtc-vmm" "$gic" "$iters" "$titers" >"$out/$cfg.guest" || rc=1
-	python3 tests/cost/report.py --bench --csv "$csv" "$cfg=$out/$cfg.guest" || rc=1
+		--vmm "$top/tools/vmm/build/vtc-vmm" "$gic" "$iters" "$titers" >"$out/$cfg.guest" || rc=1
+	python3 tools/cost/report.py --bench --csv "$csv" "$cfg=$out/$cfg.guest" || rc=1
 	where="on $(uname -n), kernel $(uname -r), $(nproc) CPUs; real hardware: ns/exit from CNTVCT_EL0"
 	configs=$cfg
 else
@@ -115,12 +115,12 @@ else
 	}
 	# The cost tool's boots, on make check's (debug) 7.2 kernel; the CSV with
 	# the GIC writes of its plugin's windows per vcpu run.
-	tests/cost/run.sh --bench --kernel debug --jobs 1 --configs "$configs" --out "$out" \
+	tools/cost/run.sh --bench --kernel debug --jobs 1 --configs "$configs" --out "$out" \
 		--iters "$iters" --titers "$titers" ${module:+--module "$module"} || rc=1
 	inputs=()
 	IFS=, read -r -a cfgs <<<"$configs"
 	for cfg in "${cfgs[@]}"; do inputs+=("$cfg=$out/$cfg.guest,$out/$cfg/windows.txt"); done
-	python3 tests/cost/report.py --bench --csv "$csv" "${inputs[@]}" || rc=1
+	python3 tools/cost/report.py --bench --csv "$csv" "${inputs[@]}" || rc=1
 	where="in the rig (QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG single-threaded, -smp 2), kernel 7.2.13; ns/exit is EMULATED time"
 fi
 
@@ -167,13 +167,13 @@ cat "$md"
 
 # The chart: active-state writes per load, stock / cached, and the floor.
 if [ $host = 1 ]; then what="real host $(uname -r)"; else what="QEMU TCG rig, kernel 7.2.13"; fi
-tests/cost/chart.sh bench "$csv" "$out/bench.png" \
+tools/cost/chart.sh bench "$csv" "$out/bench.png" \
 	"$what, $(date -u +%Y-%m-%d), $iters/$titers iterations, $mname mode" || rc=1
 echo "bench: $csv, $md" >&2
 
 # The cost tool: host kernel instructions per guest exit, stock / patch on
 # / patch off, on the same configurations, with the module of this tree
-# built for the bench kernel (tests/cost/run.sh).
+# built for the bench kernel (tools/cost/run.sh).
 # cost_run NAME WHAT [run.sh options]: one cost tool run into DIR/NAME, its
 # table (cost.md, or guest.md for --linux-guest) printed.
 cost_run() {
@@ -182,7 +182,7 @@ cost_run() {
 	args=(--configs "$configs" --out "$out/$name" "$@")
 	[ $quick = 1 ] && args+=(--iters 1000 --titers 100 --hiters 8000)
 	echo "bench: cost tool, $what: run.sh ${args[*]}" >&2
-	if tests/cost/run.sh "${args[@]}" >"$out/$name.log" 2>"$out/$name.err"; then
+	if tools/cost/run.sh "${args[@]}" >"$out/$name.log" 2>"$out/$name.err"; then
 		echo
 		cat "$out/$name/cost.md" 2>/dev/null || cat "$out/$name/guest.md"
 	else

@@ -198,7 +198,7 @@ build_all() {
 	for s in "${!kentry[@]}"; do
 		tests/build-modules.sh "$s" "${kentry[$s]}/linux" || return 1
 	done
-	make -s -C tests/vmm && make -s -C tests/unit build
+	make -s -C tools/vmm && make -s -C tests/unit build
 }
 
 build_checks() {
@@ -257,11 +257,11 @@ test_shellcheck() {
 	for f in tests/vm/*.sh; do [ "$f" = tests/vm/linux-guest.sh ] || sh+=("$f"); done
 	{
 		shellcheck -S warning -x tests/*.sh tests/rig/*.sh tests/kernel/*.sh \
-			tests/userland/*.sh tests/cost/*.sh scripts/*.sh .ci/run \
+			tests/userland/*.sh tools/cost/*.sh scripts/*.sh .ci/run \
 			tests/vm/linux-guest.sh &&
 			shellcheck -S warning -s bash dkms.conf &&
 			shellcheck -S warning -s sh "${sh[@]}" \
-				tests/vm/init tests/vm/vtc-vmm-wrapper tests/vmm/linux-init \
+				tests/vm/init tests/vm/vtc-vmm-wrapper tools/vmm/linux-init \
 				scripts/vtimer-cache
 	} >"$out/shellcheck.log" 2>&1 && return 0
 	sed 's/^/# /' "$out/shellcheck.log"
@@ -417,10 +417,10 @@ test_add_release() {
 	ktap_finish
 }
 
-# The cost tool (tests/cost): one short boot under its QEMU plugin, GICv3
+# The cost tool (tools/cost): one short boot under its QEMU plugin, GICv3
 # VHE, stock and patch on, on the debug kernel; its targets must be met.
 test_cost_smoke() {
-	tests/cost/run.sh --smoke --out "$out/cost-smoke" >"$out/cost-smoke.log" 2>&1 && return 0
+	tools/cost/run.sh --smoke --out "$out/cost-smoke" >"$out/cost-smoke.log" 2>&1 && return 0
 	tail -n 40 "$out/cost-smoke.log" | sed 's/^/# /'
 	return 1
 }

@@ -34,7 +34,7 @@ usage: $0 [options] SCRIPT [ARGS...]
   --append ARGS      extra kernel command line (repeatable)
   --plugin SO[,ARGS] load a QEMU TCG plugin (-plugin SO,ARGS) and run TCG
                      single-threaded (-accel tcg,thread=single), so that
-                     the plugin sees one vCPU at a time (tests/cost)
+                     the plugin sees one vCPU at a time (tools/cost)
   --icount SPEC      QEMU -icount SPEC: virtual time from the instruction
                      count (e.g. shift=0,sleep=off), for repeatable counts
   --out DIR          keep console.log and result.log here
@@ -44,7 +44,7 @@ usage: $0 [options] SCRIPT [ARGS...]
                      kvm_vcpu_load_debug (README: known issues)
   --strict           tolerate no WARN at all (panic_on_warn=1)
   --no-hold-vm       do not hold an idle VM while the script runs (by
-                     default /init does; tests/vmm/hold-vm.c says why)
+                     default /init does; tools/vmm/hold-vm.c says why)
   --rootfs           boot the arm64 Debian bookworm userland (dkms, gcc 12,
                      bpftrace; tests/userland/build.sh) as the root file
                      system: its cached root.cpio followed by this boot's
@@ -170,16 +170,16 @@ cp "$vm/lib.sh" "$top/tests/ktap.sh" "$vm/kernel-errors.re" "$top/scripts/vtimer
 cp "$script" "$root/vtc/test.sh"
 printf '%s\n' "$@" > "$root/vtc/args"
 [ -n "$allow_warn" ] && echo "$allow_warn" > "$root/vtc/allow-warn"
-if [ -x "$top/tests/vmm/build/vtc-vmm" ]; then
-	cp "$top/tests/vmm/build/vtc-vmm" "$root/vtc/bin/vtc-vmm.bin"
+if [ -x "$top/tools/vmm/build/vtc-vmm" ]; then
+	cp "$top/tools/vmm/build/vtc-vmm" "$root/vtc/bin/vtc-vmm.bin"
 	cp "$vm/vtc-vmm-wrapper" "$root/vtc/bin/vtc-vmm"
 fi
 if [ "$hold_vm" = 0 ]; then
 	touch "$root/vtc/no-hold-vm"
-elif [ -x "$top/tests/vmm/build/vtc-hold-vm" ]; then
-	cp "$top/tests/vmm/build/vtc-hold-vm" "$root/vtc/bin/vtc-hold-vm"
+elif [ -x "$top/tools/vmm/build/vtc-hold-vm" ]; then
+	cp "$top/tools/vmm/build/vtc-hold-vm" "$root/vtc/bin/vtc-hold-vm"
 else
-	echo "run.sh: no tests/vmm/build/vtc-hold-vm (make vmm), or run with --no-hold-vm" >&2
+	echo "run.sh: no tools/vmm/build/vtc-hold-vm (make vmm), or run with --no-hold-vm" >&2
 	exit 2
 fi
 for a in "${adds[@]}"; do
@@ -213,7 +213,7 @@ cpu=max
 pow=1
 [ -n "$allow_warn" ] && pow=0
 # maxcpus=1: the other CPUs come online in /init only once the idle VM
-# exists (tests/vmm/hold-vm.c says why).
+# exists (tools/vmm/hold-vm.c says why).
 cmdline="console=ttyAMA0 panic=-1 panic_on_warn=$pow oops=panic loglevel=6 maxcpus=1 $append"
 [ "$mode" = vhe ] || cmdline="$cmdline kvm-arm.mode=$mode"
 qemu_args=(

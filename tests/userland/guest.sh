@@ -3,7 +3,7 @@
 # (tests/vm/linux-guest.sh) once, and print its cache entry on stdout:
 #   Image          Debian bookworm's arm64 kernel, as a distribution guest runs
 #   initrd.cpio.gz busybox, cyclictest and the virtio modules, with
-#                  tests/vmm/linux-init as /init
+#                  tools/vmm/linux-init as /init
 #   key            what went into the key
 # Everything comes from Debian's arm64 packages, unpacked with dpkg -x
 # (no maintainer script runs): nothing is built, nothing is installed on
@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=${VTC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vtimer-cache}
 apt=$top/tests/kernel/apt-local.sh
-init=$top/tests/vmm/linux-init
+init=$top/tools/vmm/linux-init
 
 log() { echo "guest: $*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -6,9 +6,9 @@
 #
 #   bench.sh [--cost-marks] [--module KO] [--cli PATH] [--vmm PATH] GIC ITERS TITERS
 #
-# In the rig (tests/bench.sh, through tests/cost/run.sh --bench) it runs
+# In the rig (tests/bench.sh, through tools/cost/run.sh --bench) it runs
 # as /vtc/test.sh with --cost-marks, under the cost tool's QEMU plugin
-# (tests/cost/vtc-cost.c): each vcpu of each run is one plugin window, and
+# (tools/cost/vtc-cost.c): each vcpu of each run is one plugin window, and
 # "bench-windows" lines say which (the vtc-vmm binary itself, not the
 # retrying wrapper: one run, one window set). On a real arm64 KVM host it
 # runs unchanged from the repository (tests/bench.sh --host), as root,
@@ -54,7 +54,7 @@ set -- --raw --floor --gic "$gic" --iters "$iters" --titers "$titers"
 [ $marks = 1 ] && set -- "$@" --cost-marks
 [ -z "$vmm" ] && [ $marks = 1 ] && [ -x /vtc/bin/vtc-vmm.bin ] && vmm=/vtc/bin/vtc-vmm.bin
 [ -n "$vmm" ] && set -- "$@" --vmm "$vmm"
-# (a failed run's rc= and result= fields: tests/cost/report.py --bench)
+# (a failed run's rc= and result= fields: tools/cost/report.py --bench)
 sh "$cli" bench "$@"
 rc=$?
 

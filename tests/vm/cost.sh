@@ -1,13 +1,13 @@
 #!/bin/sh
 # The cost tool's guest side (runs as /vtc/test.sh in the emulated host,
-# booted by tests/cost/run.sh with the vtc-cost QEMU plugin): every
+# booted by tools/cost/run.sh with the vtc-cost QEMU plugin): every
 # workload, REPEATS times, in each phase, in one boot:
 #   stock  vtimer_cache never loaded
 #   on     insmod /vtc/vtimer_cache.ko (patch enabled), or re-enabled
 #   off    patch disabled through /sys/kernel/livepatch (module loaded,
 #          its fprobes still counting)
 #   native the kernel has the cache itself (the series in patches/), no
-#          module: booted on its own (tests/cost/run.sh --native)
+#          module: booted on its own (tools/cost/run.sh --native)
 #
 #   cost.sh [--warmup N] GIC ITERS TITERS HITERS REPEATS [WORKLOADS [PHASES]]
 #

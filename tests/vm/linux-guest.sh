@@ -1,7 +1,7 @@
 #!/bin/bash
 # A real Linux guest on a real VMM: Debian's QEMU (from the arm64 userland)
 # runs Debian's arm64 kernel with KVM in the emulated host, with virtio-blk
-# and virtio-net, and the workloads of tests/vmm/linux-init, the patch off
+# and virtio-net, and the workloads of tools/vmm/linux-init, the patch off
 # (stock, the probes counting) and on in one boot. Per workload, a line
 # "# linux-guest PHASE WORKLOAD key=value ..." with the host's loads,
 # exits, writes and skips and the guest's own figures; checks that every

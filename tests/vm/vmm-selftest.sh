@@ -1,7 +1,7 @@
 #!/bin/sh
 # Self-test of vtc-vmm, run inside the test host by tests/rig/run.sh:
 #
-#   make -C tests/vmm
+#   make -C tools/vmm
 #   tests/rig/run.sh [--gic 2|3] [--mode vhe|nvhe] tests/vm/vmm-selftest.sh [ITERS]
 #
 # Every workload must pass with 1 and 2 vcpus on the host's GIC model

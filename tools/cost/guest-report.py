@@ -33,7 +33,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import kv, num, read_windows  # noqa: E402 (the cost tool's own parsers)
-import profile as prof  # noqa: E402 (tests/cost/profile.py)
+import profile as prof  # noqa: E402 (tools/cost/profile.py)
 
 PHASES = ["stock", "cached"]
 
@@ -316,7 +316,7 @@ def machinery_table(keys, by):
             if r.get("mach_unnamed"):
                 unnamed.append("%s %s %s: %s" % (k[0], k[1], ph, r["mach_unnamed"]))
     md += ["",
-           "Attributed by symbol from the plugin's profile (tests/cost/guest-report.py, MACHINERY), each event's "
+           "Attributed by symbol from the plugin's profile (tools/cost/guest-report.py, MACHINERY), each event's "
            "instructions divided by its count (the plugin's entries): **per load** (kvm_timer_vcpu_load) the "
            "timer's and the vgic's own functions inside the load (kvm_timer_vcpu_load, kvm_timer_vcpu_load_gic, "
            "kvm_timer_update_irq, kvm_vgic_inject_irq, kvm_vgic_map_is_active, timer_restore_state and their "

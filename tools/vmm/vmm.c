@@ -105,7 +105,7 @@ static struct {
 	uint64_t timeout_s;
 	uint64_t brk;
 	int quiet;
-	int cost_marks;			/* marker instructions (tests/cost) */
+	int cost_marks;			/* marker instructions (tools/cost) */
 	int until_signal;		/* run until SIGTERM/SIGINT */
 	int iters_given;
 	int el2;			/* vcpus with EL2: nested virtualization */
@@ -167,7 +167,7 @@ static void put_hex(const char *name, uint64_t x)
 
 /*
  * A crash of the VMM itself says where (a static binary: addr2line -e
- * tests/vmm/build/vtc-vmm PC), then dies of the same signal.
+ * tools/vmm/build/vtc-vmm PC), then dies of the same signal.
  */
 static void crash_report(int sig, siginfo_t *si, void *uc_)
 {
@@ -271,7 +271,7 @@ static void usage(FILE *f)
 "                       iteration and the results are checked as usual\n"
 "  --quiet              no diagnostics on stderr\n"
 "  --cost-marks         run the cost tool's marker instructions around each\n"
-"                       vcpu's run loop (tests/cost; no-ops otherwise)\n"
+"                       vcpu's run loop (tools/cost; no-ops otherwise)\n"
 "  --cost-mark open|close\n"
 "                       run no VM: open or close the cost tool's window on\n"
 "                       the CPU this runs on, then exit (the caller pins\n"
@@ -873,7 +873,7 @@ static int handle_exit(struct vcpu *v)
 
 /*
  * --cost-marks: instructions that the cost tool's QEMU plugin
- * (tests/cost/vtc-cost.c) recognises when it translates them. Each is an
+ * (tools/cost/vtc-cost.c) recognises when it translates them. Each is an
  * "orr xN, xN, xN", which changes nothing and which no compiler emits:
  * x9 opens a counting window on the CPU that runs it, x10 closes it, x11
  * and x12 pause it before a --migrate move and resume it on the new CPU.

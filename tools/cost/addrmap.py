@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Address map for the cost plugin (tests/cost/vtc-cost.c), from System.map.
+"""Address map for the cost plugin (tools/cost/vtc-cost.c), from System.map.
 
     addrmap.py SYSTEM_MAP > ADDR.map
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vtc-cost: a QEMU 7.2 TCG plugin that counts the host kernel instructions
- * an emulated arm64 KVM host executes per guest exit (tests/cost/README.md).
+ * an emulated arm64 KVM host executes per guest exit (tools/cost/README.md).
  *
  *   qemu-system-aarch64 ... -accel tcg,thread=single -icount shift=0,sleep=off \
  *       -plugin vtc-cost.so,map=ADDR.map,out=WINDOWS.txt
  *
- * Counting windows: tests/vmm/vmm.c (--cost-marks) executes marker
+ * Counting windows: tools/vmm/vmm.c (--cost-marks) executes marker
  * instructions at EL0, which this plugin recognises when it translates
  * them (user addresses below 4 GiB only, MARK_TOP):
  *   orr x9, x9, x9     0xaa090129  open a window on the vCPU that ran it
@@ -187,7 +187,7 @@ static uint64_t marks_seen[4], marks_translated, errors;
 
 /*
  * profile=FILE: instructions counted in windows, per TB start address and
- * category (tests/cost/profile.py names them). Dumped and cleared each
+ * category (tools/cost/profile.py names them). Dumped and cleared each
  * time a window closes ("window N" line, then "pc load module ftrace
  * other" lines), so with windows on several vCPUs at once a dump holds the
  * instructions of all of them since the previous one.

@@ -1,9 +1,9 @@
 #!/bin/bash
 # The cost tool (make cost): host kernel instructions per guest exit, for
 # the stock kernel, the patch on and the patch off, in one boot per host
-# configuration, counted exactly by a QEMU TCG plugin (tests/cost/README.md).
+# configuration, counted exactly by a QEMU TCG plugin (tools/cost/README.md).
 #
-#   tests/cost/run.sh [--configs v3-vhe,v3-nvhe,v2-vhe,v2-nvhe,v3-nested] [--out DIR]
+#   tools/cost/run.sh [--configs v3-vhe,v3-nvhe,v2-vhe,v2-nvhe,v3-nested] [--out DIR]
 #       [--iters N] [--titers N] [--hiters N] [--repeats R] [--warmup N]
 #       [--workloads LIST] [--phases LIST] [--module KO] [--jobs J]
 #       [--kernel bench|debug] [--series 7.2|7.3] [--native] [--profile]
@@ -32,7 +32,7 @@
 #   (build.sh --nested); its workloads include the *-el2 ones (vtc-vmm
 #   --el2: per exit, one nested world switch for hvc-el2)
 # --profile: also a per-symbol profile of every window (CFG/profile.txt,
-#   tests/cost/profile.py)
+#   tools/cost/profile.py)
 # --linux-guest: instead of vtc-vmm's workloads, a real Linux guest on
 #   QEMU/KVM in the emulated host (tests/vm/linux-guest.sh full
 #   --cost-marks; the arm64 userland and tests/userland/guest.sh), stock
@@ -40,7 +40,7 @@
 #   not under -icount (virtual time from the instruction count would let
 #   halt polling catch the guest's timers: an idle guest would hardly ever
 #   block); writes DIR/guest.md, DIR/guest.csv, DIR/guest.png
-#   (tests/cost/guest-report.py), with the profile always on: the
+#   (tools/cost/guest-report.py), with the profile always on: the
 #   instructions of the timer's active-state machinery per load, per GIC
 #   write, per fold and per host ack. Default configurations v3-vhe,v3-nvhe
 # --bench: make bench's boots (tests/bench.sh): tests/vm/bench.sh
@@ -50,7 +50,7 @@
 #   iterations, stock and on, on the debug kernel; then report.py --check
 #
 # Writes DIR/cost.md, DIR/cost.csv (per configuration, workload, phase),
-# DIR/cost.png (tests/cost/chart.sh, with gnuplot),
+# DIR/cost.png (tools/cost/chart.sh, with gnuplot),
 # DIR/cost-runs.csv (per run) and per configuration DIR/CFG.guest (the
 # guest's output), DIR/CFG/windows.txt (the plugin's), DIR/CFG.err.
 # Exit status: 0, or 1 if a boot failed or the windows did not match.
@@ -109,9 +109,9 @@ if [ $native = 1 ] && [ "$series" != 7.3 ]; then
 	echo "cost: --native needs --series 7.3 (the series in patches/ is against 7.3)" >&2
 	exit 2
 fi
-so=$(tests/cost/build.sh)
+so=$(tools/cost/build.sh)
 so_nested=''
-case ",$configs," in *-nested,*) so_nested=$(tests/cost/build.sh --nested) ;; esac
+case ",$configs," in *-nested,*) so_nested=$(tools/cost/build.sh --nested) ;; esac
 kentry=$(tests/kernel/build.sh "$series" "$variant")
 ndir=''
 if [ $native = 1 ]; then
@@ -133,9 +133,9 @@ if [ -z "$module" ]; then
 	module=$out/module/vtimer_cache.ko
 fi
 [ "$module" -ef "$out/vtimer_cache.ko" ] || cp "$module" "$out/vtimer_cache.ko"
-make -s -C tests/vmm >&2
-python3 tests/cost/addrmap.py "$sysmap" >"$out/addr.map"
-[ -n "$ndir" ] && python3 tests/cost/addrmap.py "$ndir/System.map" >"$out/addr-native.map"
+make -s -C tools/vmm >&2
+python3 tools/cost/addrmap.py "$sysmap" >"$out/addr.map"
+[ -n "$ndir" ] && python3 tools/cost/addrmap.py "$ndir/System.map" >"$out/addr-native.map"
 
 # boot CFG [native]: one configuration, guest output in CFG.guest (or
 # CFG-native.guest, on the native kernel)
@@ -213,9 +213,9 @@ for cfg in "${cfgs[@]}"; do
 done
 if [ $guest = 1 ]; then
 	note="kernel $series $variant config, QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4) TCG with the plugin, guest $(basename "$guest_entry")"
-	python3 tests/cost/guest-report.py --md "$out/guest.md" --csv "$out/guest.csv" \
+	python3 tools/cost/guest-report.py --md "$out/guest.md" --csv "$out/guest.csv" \
 		--system-map "$sysmap" --ko "$out/vtimer_cache.ko" --note "$note" "${inputs[@]}" || rc=1
-	tests/cost/chart.sh guest "$out/guest.csv" "$out/guest.png" "$note" || rc=1
+	tools/cost/chart.sh guest "$out/guest.csv" "$out/guest.png" "$note" || rc=1
 	echo "cost: $out/guest.md, $out/guest.csv" >&2
 	exit $rc
 fi
@@ -229,11 +229,11 @@ qemu="QEMU $(qemu-system-aarch64 --version | head -n 1 | cut -d' ' -f4)"
 [ -n "$so_nested" ] && qemu="$qemu (v3-nested: $("$(tests/rig/qemu-nv.sh)/qemu-system-aarch64" --version | head -n 1 | cut -d' ' -f4))"
 note="kernel ${kver:-$series} ($kdesc), $qemu TCG -icount shift=0; iterations $iters / $titers / hvc $hiters, $repeats repeats after $warmup warm-up"
 # shellcheck disable=SC2086 # check is empty or a list of flags
-python3 tests/cost/report.py $check --md "$out/cost.md" --csv "$out/cost.csv" \
+python3 tools/cost/report.py $check --md "$out/cost.md" --csv "$out/cost.csv" \
 	--runs-csv "$out/cost-runs.csv" --note "$note" "${inputs[@]}" || rc=1
 [ $smoke = 1 ] && [ $rc = 0 ] && echo "cost: smoke passed" >&2
 if [ $smoke = 0 ] && [ -s "$out/cost.csv" ]; then
-	tests/cost/chart.sh cost "$out/cost.csv" "$out/cost.png" || rc=1
+	tools/cost/chart.sh cost "$out/cost.csv" "$out/cost.png" || rc=1
 fi
 echo "cost: $out/cost.md, $out/cost.csv, $out/cost-runs.csv" >&2
 exit $rc

@@ -16,7 +16,7 @@ the series of patches/, no module, from a boot of its own), over the repeats
   exits         KVM's exit count of the run (k_exits), the divisor
   thread        instructions of the vcpu thread itself, per exit: its
                 kernel stack in use and no IRQ being handled (the figure
-                that repeats to within 1%, tests/cost/README.md)
+                that repeats to within 1%, tools/cost/README.md)
   all           every host kernel instruction on the vcpu's CPU in the
                 window, per exit (IRQs and other tasks included)
   load module ftrace other   "all" split by address (vtc-cost.c)

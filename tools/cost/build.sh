@@ -1,5 +1,5 @@
 #!/bin/bash
-# Build the cost tool's QEMU plugin (tests/cost/vtc-cost.c) for the
+# Build the cost tool's QEMU plugin (tools/cost/vtc-cost.c) for the
 # installed qemu-system-aarch64 and print the path of the .so; with
 # --nested, for the QEMU of tests/rig/qemu-nv.sh (trixie's, FEAT_NV).
 #
