@@ -10,11 +10,12 @@
 # T=NAME runs the test NAME and its configurations: the tests named NAME
 # followed by any of -v2 -v3 -vhe -nvhe -nested -7.2 -7.3 (T=module-cache:
 # module-cache-v3-vhe, ...; T=dkms: dkms and dkms-7.3, not dkms-refused).
-# The 7.3 copies named 7.3-NAME... run only with SERIES=7.3. GIC, MODE and
-# SERIES narrow the selection; the builds it needs run too. A narrowed run
-# keeps its logs in build/check-only/ and leaves a full run's build/check/
-# alone. VTC_LIST=1 prints the selection and the log directory, and runs
-# nothing. VTC_SLOW=1 (make check-slow) adds the @slow lines of the table
+# The 7.3 copies named 7.3-NAME... run only with SERIES=7.3. T=package runs
+# the package stages, T=package-STAGE the install (whose disk the others
+# boot) and STAGE. GIC, MODE and SERIES narrow the selection; the builds it
+# needs run too. A narrowed run keeps its logs in build/check-only/ and
+# leaves a full run's build/check/ alone. VTC_LIST=1 prints the selection
+# and the log directory, and runs nothing. VTC_SLOW=1 (make check-slow) adds the @slow lines of the table
 # below: what does not fit CI's time on 2 cores. Each test script's header
 # says what it checks.
 set -uo pipefail

@@ -124,8 +124,10 @@ stage_install() {
 	vtc_check "status as nobody: debugfs needs root" \
 		grep -q '^debugfs: not readable (needs root)' /tmp/cmd.out
 	vtc_expect "stats as nobody: the sysfs counters (0)" "$(rc runuser -u nobody -- $C stats)" "==" 0
-	vtc_check "stats as nobody: loads counted, debugfs needs root" \
-		sh -c "grep -qE '^loads [1-9][0-9]*$' /tmp/cmd.out && grep -q 'debugfs not readable (needs root)' /tmp/cmd.out"
+	sed 's/^/# /' /tmp/cmd.out
+	# (no VM has run since the load: the counters are there, at 0)
+	vtc_check "stats as nobody: the counters, and debugfs needs root" \
+		sh -c "grep -qE '^loads [0-9]+$' /tmp/cmd.out && grep -q 'debugfs not readable (needs root)' /tmp/cmd.out"
 	vtc_expect "vcpus as nobody: needs debugfs (1)" "$(rc runuser -u nobody -- $C vcpus)" "==" 1
 	sed 's/^/# /' /tmp/cmd.out
 	vtc_check "vcpus as nobody: says it needs root" grep -q '(needs root): vcpus needs it' /tmp/cmd.out
