@@ -10,11 +10,12 @@
 # T=NAME runs the test NAME and its configurations: the tests named NAME
 # followed by any of -v2 -v3 -vhe -nvhe -nested -7.2 -7.3 (T=module-cache:
 # module-cache-v3-vhe, ...; T=dkms: dkms and dkms-7.3, not dkms-refused).
-# The 7.3 copies named 7.3-NAME... run only with SERIES=7.3. GIC, MODE and
-# SERIES narrow the selection; the builds it needs run too. A narrowed run
-# keeps its logs in build/check-only/ and leaves a full run's build/check/
-# alone. VTC_LIST=1 prints the selection and the log directory, and runs
-# nothing. VTC_SLOW=1 (make check-slow) adds the @slow lines of the table
+# The 7.3 copies named 7.3-NAME... run only with SERIES=7.3. T=package runs
+# the package stages, T=package-STAGE the install (whose disk the others
+# boot) and STAGE. GIC, MODE and SERIES narrow the selection; the builds it
+# needs run too. A narrowed run keeps its logs in build/check-only/ and
+# leaves a full run's build/check/ alone. VTC_LIST=1 prints the selection
+# and the log directory, and runs nothing. VTC_SLOW=1 (make check-slow) adds the @slow lines of the table
 # below: what does not fit CI's time on 2 cores. Each test script's header
 # says what it checks.
 set -uo pipefail
@@ -108,6 +109,7 @@ tests() {
 	package-boot 7.2 v3 vhe --systemd --timeout 1800 @slow @pkg -- tests/vm/package.sh boot
 	package-killswitch 7.2 v3 vhe --systemd --timeout 900 @slow @pkg --append vtimer_cache.enable=0 -- tests/vm/package.sh killswitch
 	package-secure 7.2 v3 vhe --systemd --timeout 900 @slow @pkg --append module.sig_enforce=1 --append lockdown=integrity -- tests/vm/package.sh secure
+	package-nomodule 7.3 v3 vhe --systemd --timeout 900 @slow @pkg -- tests/vm/package.sh nomodule
 	EOF
 }
 
@@ -117,10 +119,17 @@ selected() {
 	[ "$1" = build ] && return 0
 	if [ -n "$only" ]; then
 		local w rest=${1#"$want_series"-}
-		case $rest in "$only"|"$only"-*) ;; *) return 1 ;; esac
-		for w in $(tr - ' ' <<<"${rest#"$only"}"); do
-			case $w in v2|v3|vhe|nvhe|nested|7.2|7.3) ;; *) return 1 ;; esac
-		done
+		# The package stages boot the state disk package-install
+		# writes: T=package runs them all, T=package-STAGE install and
+		# STAGE.
+		case $only:$1 in
+		package:package-* | package-*:package-install) ;;
+		*)
+			case $rest in "$only"|"$only"-*) ;; *) return 1 ;; esac
+			for w in $(tr - ' ' <<<"${rest#"$only"}"); do
+				case $w in v2|v3|vhe|nvhe|nested|7.2|7.3) ;; *) return 1 ;; esac
+			done ;;
+		esac
 	fi
 	[ -z "$want_series" ] || [ "$2" = - ] || [ "$2" = "$want_series" ] || return 1
 	[ -z "$want_gic" ] || [ "$3" = - ] || [ "$3" = "$want_gic" ] || return 1
@@ -240,6 +249,9 @@ test_select() {
 		'build( 7\.3-module-cache(-(v2|v3|vhe|nvhe|nested))+)+ logs: .*/build/check-only/module-cache-7\.3 kernels: 7\.3 ' <<<"$l"
 	l=$(list T=dkms)
 	ktap_result "T=dkms: dkms and dkms-7.3, not dkms-refused ($l)" grep -qE '^build dkms dkms-7\.3 logs: ' <<<"$l"
+	l=$(list T=package-boot)
+	ktap_result "T=package-boot: the install, whose disk it boots, then boot ($l)" \
+		grep -qE '^build package-install package-boot logs: ' <<<"$l"
 	ktap_finish
 }
 
@@ -494,9 +506,13 @@ boot() {
 			opts+=(--kernel "$p/Image" --add "$p/src:/vtc/" --add "$p/pkg:/vtc/" --add "$p/debs:/vtc/") ;;
 		@refusal) opts+=(--add "$payload/src:/vtc/" --add "$stockh/root/usr/src:/usr/") ;;
 		@pkg)
-			# one state disk through the four boots, from a blank one
+			# one state disk through the boots, from a blank one; the
+			# kernel the install's DKMS built for, but on a 7.3 line the
+			# 7.3 test kernel: an update DKMS built nothing for
 			[ "$name" = package-install ] && rm -f "$out/package-state.img"
-			opts+=(--kernel "$payload/Image" --add "$payload/pkg:/vtc/" --add "$payload/debs:/vtc/"
+			local k=$payload/Image
+			[ "$series" = 7.3 ] && k=${kentry[7.3]}/linux/arch/arm64/boot/Image
+			opts+=(--kernel "$k" --add "$payload/pkg:/vtc/" --add "$payload/debs:/vtc/"
 				--add "$payload/mok:/vtc/" --disk "$out/package-state.img") ;;
 		@guest)
 			local g
