@@ -87,13 +87,15 @@ static __always_inline int vtc_load_timer(struct kvm_vcpu *vcpu,
 					  struct arch_timer_context *ctx,
 					  bool active)
 {
-	unsigned int irq = ctx->host_timer_irq;
-
-	if (likely(irq == vtc_host_irq[0]))
+	switch (vtc_timer_index(ctx->host_timer_irq)) {
+	case 0:
 		return __vtc_load_timer(vcpu, active, 0);
-	if (irq && irq == vtc_host_irq[1])
+	case 1:
 		return __vtc_load_timer(vcpu, active, 1);
-	return irq_set_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, active);
+	default:
+		return irq_set_irqchip_state(ctx->host_timer_irq,
+					     IRQCHIP_STATE_ACTIVE, active);
+	}
 }
 
 /* From the patched copies (src/mirror/). */

@@ -92,6 +92,9 @@ for name in vtimer_cache vtimer_cache-skew vtimer_cache-missing vtimer_cache_v2 
 		[ -f "$selftests/$name.c" ] || die "no $selftests/$name.c"
 		cp "$selftests/$name.c" "$d/"
 		echo "obj-m := $name.o" >"$d/Kbuild" ;;
+	klp_foreign_*)
+		cp "$top/tests/modules/$name.c" "$top/tests/modules/klp_foreign.h" "$d/"
+		echo "obj-m := $name.o" >"$d/Kbuild" ;;
 	*)
 		cp "$top/tests/modules/$name.c" "$d/"
 		echo "obj-m := $name.o" >"$d/Kbuild" ;;

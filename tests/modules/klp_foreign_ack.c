@@ -7,21 +7,19 @@
  * below is the text of arch/arm64/kvm/arch_timer.c in Linux 7.2.13 and
  * 7.3.4 (the same in both), changed only where a line is marked "kfa:".
  *
- * The non-exported symbols it uses are looked up at init through
- * kallsyms_lookup_name(), whose address a kprobe registered and
- * unregistered at once gives (it never fires); the #defines keep the
- * copied text as it is.
+ * The non-exported symbols it uses are looked up at init
+ * (klp_foreign.h); the #defines keep the copied text as it is.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/interrupt.h>
-#include <linux/kprobes.h>
 #include <linux/kvm_host.h>
-#include <linux/livepatch.h>
 #include <linux/module.h>
 
 #include <kvm/arm_arch_timer.h>
 #include <kvm/arm_vgic.h>
+
+#include "klp_foreign.h"
 
 static unsigned int *kfa_host_vtimer_irq;
 static struct static_key_false *kfa_has_gic_active_state;
@@ -72,43 +70,9 @@ static irqreturn_t kvm_arch_timer_handler(int irq, void *dev_id)
 	return IRQ_HANDLED;
 }
 
-static struct klp_func kfa_funcs[] = {
-	{
-		.old_name = "kvm_arch_timer_handler",
-		.new_func = kvm_arch_timer_handler,
-	}, { }
-};
+KLP_FOREIGN_PATCH("kvm_arch_timer_handler", kvm_arch_timer_handler);
 
-static struct klp_object kfa_objs[] = {
-	{
-		/* name being NULL means vmlinux */
-		.funcs = kfa_funcs,
-	}, { }
-};
-
-static struct klp_patch kfa_patch = {
-	.mod = THIS_MODULE,
-	.objs = kfa_objs,
-};
-
-static unsigned long __init kfa_lookup(const char *name)
-{
-	static unsigned long (*lookup_name)(const char *name);
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
-
-	if (!lookup_name) {
-		if (register_kprobe(&kp) < 0)
-			return 0;
-		lookup_name = (void *)kp.addr;
-		unregister_kprobe(&kp);
-	}
-	return lookup_name(name);
-}
-
-static const struct {
-	const char *name;
-	void *addr;
-} kfa_syms[] = {
+static const struct klp_foreign_sym kfa_syms[] __initconst = {
 	{ "host_vtimer_irq", &kfa_host_vtimer_irq },
 	{ "has_gic_active_state", &kfa_has_gic_active_state },
 	{ "get_timer_map", &kfa_get_timer_map },
@@ -118,19 +82,9 @@ static const struct {
 
 static int __init kfa_init(void)
 {
-	unsigned long addr;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(kfa_syms); i++) {
-		addr = kfa_lookup(kfa_syms[i].name);
-		if (!addr) {
-			pr_err("symbol '%s' not found\n", kfa_syms[i].name);
-			return -ENOENT;
-		}
-		*(unsigned long *)kfa_syms[i].addr = addr;
-	}
-	pr_info("patching kvm_arch_timer_handler with the stock code\n");
-	return klp_enable_patch(&kfa_patch);
+	return klp_foreign_enable(kfa_syms, ARRAY_SIZE(kfa_syms),
+				  "patching kvm_arch_timer_handler with the stock code",
+				  &klp_foreign_patch);
 }
 
 static void __exit kfa_exit(void)

@@ -16,23 +16,21 @@
  * kernel's own kvm_timer_vcpu_load() runs, that is once vtimer-cache has
  * stepped aside (or before it is enabled).
  *
- * The non-exported symbols it uses are looked up at init through
- * kallsyms_lookup_name(), whose address a kprobe registered and
- * unregistered at once gives (it never fires); the #defines keep the
- * copied text as it is.
+ * The non-exported symbols it uses are looked up at init
+ * (klp_foreign.h); the #defines keep the copied text as it is.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/interrupt.h>
-#include <linux/kprobes.h>
 #include <linux/kvm_host.h>
-#include <linux/livepatch.h>
 #include <linux/module.h>
 #include <linux/sysfs.h>
 
 #include <kvm/arm_arch_timer.h>
 #include <kvm/arm_vgic.h>
+
+#include "klp_foreign.h"
 
 /* kfg: the calls of the copy, for the test to see that the fix runs. */
 static atomic_long_t kfg_calls = ATOMIC_LONG_INIT(0);
@@ -92,43 +90,9 @@ static void kvm_timer_vcpu_load_gic(struct arch_timer_context *ctx)
 	set_timer_irq_phys_active(ctx, phys_active);
 }
 
-static struct klp_func kfg_funcs[] = {
-	{
-		.old_name = "kvm_timer_vcpu_load_gic",
-		.new_func = kvm_timer_vcpu_load_gic,
-	}, { }
-};
+KLP_FOREIGN_PATCH("kvm_timer_vcpu_load_gic", kvm_timer_vcpu_load_gic);
 
-static struct klp_object kfg_objs[] = {
-	{
-		/* name being NULL means vmlinux */
-		.funcs = kfg_funcs,
-	}, { }
-};
-
-static struct klp_patch kfg_patch = {
-	.mod = THIS_MODULE,
-	.objs = kfg_objs,
-};
-
-static unsigned long __init kfg_lookup(const char *name)
-{
-	static unsigned long (*lookup_name)(const char *name);
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
-
-	if (!lookup_name) {
-		if (register_kprobe(&kp) < 0)
-			return 0;
-		lookup_name = (void *)kp.addr;
-		unregister_kprobe(&kp);
-	}
-	return lookup_name(name);
-}
-
-static const struct {
-	const char *name;
-	void *addr;
-} kfg_syms[] = {
+static const struct klp_foreign_sym kfg_syms[] __initconst = {
 	{ "kvm_timer_pending", &kfg_kvm_timer_pending },
 	{ "kvm_timer_update_irq", &kfg_kvm_timer_update_irq },
 	{ "kvm_vgic_map_is_active", &kfg_kvm_vgic_map_is_active },
@@ -136,19 +100,9 @@ static const struct {
 
 static int __init kfg_init(void)
 {
-	unsigned long addr;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(kfg_syms); i++) {
-		addr = kfg_lookup(kfg_syms[i].name);
-		if (!addr) {
-			pr_err("symbol '%s' not found\n", kfg_syms[i].name);
-			return -ENOENT;
-		}
-		*(unsigned long *)kfg_syms[i].addr = addr;
-	}
-	pr_info("patching kvm_timer_vcpu_load_gic with the stock code, calls counted\n");
-	return klp_enable_patch(&kfg_patch);
+	return klp_foreign_enable(kfg_syms, ARRAY_SIZE(kfg_syms),
+				  "patching kvm_timer_vcpu_load_gic with the stock code, calls counted",
+				  &klp_foreign_patch);
 }
 
 static void __exit kfg_exit(void)
