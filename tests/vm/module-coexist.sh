@@ -456,6 +456,10 @@ s=$(num skipped) l=$(num loads) w=$(num writes) c=$(gic_calls)
 vm g --iters "$ITERS" mmio-user
 vm g --iters "$TITERS" timer-mmio
 l=$(($(num loads) - l))
+# Where the counting probes are: the ftrace records of the load and the write.
+grep -E '^(kvm_timer_vcpu_load|kvm_timer_vcpu_load_gic|irq_set_irqchip_state) ' \
+	"$TRACING/enabled_functions" | sed 's/^/# g: ftrace: /'
+echo "# g: probe_missed $(vtc_stat probe_missed); loads +$l, $CARRY calls +$(($(gic_calls) - c)), writes +$(($(num writes) - w))"
 vtc_expect "g: stepped aside: the VMs' loads counted" "$l" ">" 0
 vtc_expect "g: stepped aside: every load ran the foreign fix ($CARRY calls per load)" \
 	"$(ratio "$(($(gic_calls) - c))" "$l")" ">=" "$stock_min"
