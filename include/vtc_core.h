@@ -30,7 +30,7 @@ int vtc_core_init(unsigned int vtimer_irq, unsigned int ptimer_irq);
 
 static inline int vtc_timer_index(unsigned int irq)
 {
-	if (irq == vtc_host_irq[0])
+	if (likely(irq == vtc_host_irq[0]))
 		return 0;
 	if (irq && irq == vtc_host_irq[1])
 		return 1;
