@@ -76,13 +76,13 @@ tests() {
 	module-upgrade-v3-vhe 7.2 v3 vhe --timeout 600 @upgrade -- tests/vm/module-upgrade.sh v3
 	module-upgrade-v2-nvhe 7.2 v2 nvhe --timeout 600 @slow @upgrade -- tests/vm/module-upgrade.sh v2
 	module-cache-v3-nested 7.2 v3 nested --timeout 600 -- tests/vm/module-cache.sh v3 2
-	module-coexist 7.2 v3 vhe --timeout 900 @foreign -- tests/vm/module-coexist.sh
+	module-coexist 7.2 v3 vhe --timeout 900 --tcg-single @foreign -- tests/vm/module-coexist.sh
 	7.3-module-basic 7.3 v3 vhe @variants -- tests/vm/module-basic.sh
 	7.3-module-cache-v3-vhe 7.3 v3 vhe --timeout 600 -- tests/vm/module-cache.sh v3 2
 	7.3-module-cache-v2-nvhe 7.3 v2 nvhe --timeout 600 @slow -- tests/vm/module-cache.sh v2 1
 	7.3-module-cache-v3-nvhe 7.3 v3 nvhe --timeout 600 @slow -- tests/vm/module-cache.sh v3 1
 	7.3-module-cache-v2-vhe 7.3 v2 vhe --timeout 600 @slow -- tests/vm/module-cache.sh v2 2
-	7.3-module-coexist 7.3 v3 vhe --timeout 900 @slow @foreign -- tests/vm/module-coexist.sh
+	7.3-module-coexist 7.3 v3 vhe --timeout 900 --tcg-single @slow @foreign -- tests/vm/module-coexist.sh
 	other-series-refused-7.3 7.3 v3 vhe @other -- tests/vm/other-series-refused.sh /vtc/other
 	other-series-refused-7.2 7.2 v3 vhe @other -- tests/vm/other-series-refused.sh /vtc/other
 	pkvm-refused-7.2 7.2 v3 vhe --append kvm-arm.mode=protected -- tests/vm/pkvm-refused.sh

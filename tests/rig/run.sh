@@ -35,6 +35,11 @@ usage: $0 [options] SCRIPT [ARGS...]
   --plugin SO[,ARGS] load a QEMU TCG plugin (-plugin SO,ARGS) and run TCG
                      single-threaded (-accel tcg,thread=single), so that
                      the plugin sees one vCPU at a time (tools/cost)
+  --tcg-single       run TCG single-threaded (-accel tcg,thread=single): for
+                     a test that rewrites kernel text another vCPU is
+                     running. QEMU 7.2's multi-threaded TCG can keep
+                     executing a stale translation of it: the entry NOP that
+                     ftrace has already made a BL (tests/README.md)
   --icount SPEC      QEMU -icount SPEC: virtual time from the instruction
                      count (e.g. shift=0,sleep=off), for repeatable counts
   --out DIR          keep console.log and result.log here
@@ -66,7 +71,7 @@ USAGE
 }
 
 gic=3 mode=vhe smp=2 mem='' timeout_s=300 kernel='' series=7.2 append='' out='' allow_warn=kvm_vcpu_load_debug
-plugin='' icount=''
+plugin='' icount='' tcg_single=0
 adds=()
 rootfs=0 systemd=0 disk=''
 hold_vm=1
@@ -83,6 +88,7 @@ while [ $# -gt 0 ]; do
 	--append) append="${append:+$append }$2"; shift 2 ;;
 	--plugin) plugin=$2; shift 2 ;;
 	--icount) icount=$2; shift 2 ;;
+	--tcg-single) tcg_single=1; shift ;;
 	--out) out=$2; shift 2 ;;
 	--allow-warn) allow_warn=$2; shift 2 ;;
 	--strict) allow_warn=''; shift ;;
@@ -228,6 +234,8 @@ qemu_args=(
 if [ -n "$plugin" ]; then
 	[ -f "${plugin%%,*}" ] || { echo "run.sh: no such plugin: ${plugin%%,*}" >&2; exit 2; }
 	qemu_args+=(-accel "tcg,thread=single" -plugin "$plugin")
+elif [ "$tcg_single" = 1 ]; then
+	qemu_args+=(-accel "tcg,thread=single")
 fi
 [ -n "$icount" ] && qemu_args+=(-icount "$icount")
 if [ -n "$disk" ]; then
