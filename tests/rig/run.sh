@@ -233,10 +233,10 @@ qemu_args=(
 )
 if [ -n "$plugin" ]; then
 	[ -f "${plugin%%,*}" ] || { echo "run.sh: no such plugin: ${plugin%%,*}" >&2; exit 2; }
-	qemu_args+=(-accel "tcg,thread=single" -plugin "$plugin")
-elif [ "$tcg_single" = 1 ]; then
-	qemu_args+=(-accel "tcg,thread=single")
+	qemu_args+=(-plugin "$plugin")
+	tcg_single=1
 fi
+[ "$tcg_single" = 1 ] && qemu_args+=(-accel "tcg,thread=single")
 [ -n "$icount" ] && qemu_args+=(-icount "$icount")
 if [ -n "$disk" ]; then
 	[ -e "$disk" ] || truncate -s 4G "$disk" || { echo "run.sh: cannot create $disk" >&2; exit 2; }
